@@ -1,0 +1,61 @@
+"""Shared pieces of the command modules: the parser class and the handler type."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from dhash_gha.errors import BadInput, NotBuiltYet
+
+if TYPE_CHECKING:
+    from dhash_gha.context import Context
+
+Handler = Callable[[argparse.Namespace, "Context"], int]
+Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises BadInput (exit 2) with a "did you mean" instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        tip = f"run '{self.prog} --help' for usage"
+        if "invalid choice:" in message:
+            choice = message.split("invalid choice:", 1)[1].split("'")[1]
+            options = [a for action in self._actions for a in (action.choices or [])]
+            close = difflib.get_close_matches(choice, [str(o) for o in options], n=1)
+            if close:
+                tip = f"did you mean '{close[0]}'? ({tip})"
+        raise BadInput(f"{self.prog}: {message}", tip=tip)
+
+
+def add_env(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--env",
+        required=required,
+        metavar="ENV",
+        help="environment name, as under config/{ENV}/dhash.json (e.g. production, staging)",
+    )
+
+
+def not_built(what: str) -> Handler:
+    """Handler for a command that is named in the CLI but not built in this version."""
+
+    def handler(args: argparse.Namespace, ctx: Context) -> int:
+        raise NotBuiltYet(
+            f"'{what}' is not built yet in this version of dhash-gha",
+            tip="see README.md, 'Status of commands', for what is available",
+        )
+
+    return handler
+
+
+def add_command(
+    subparsers: Any, name: str, help_text: str, handler: Handler, **kwargs: Any
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help_text, description=help_text, **kwargs
+    )
+    parser.set_defaults(handler=handler)
+    return parser
