@@ -21,8 +21,14 @@ from dhash_gha.workspace import Workspace, check_env_name
 ENV_SCHEMA = "dhash-config.schema.json"
 GATES_SCHEMA = "quality-gates-config.schema.json"
 # Keys that would hold a literal secret: point the operator at the *_env form instead.
-_SECRET_KEYS = {"url": "url_env", "webhook_url": "url_env", "webhook": "url_env",
-                "secret": "secret_env", "token": "token_env", "password": "secret_env"}
+_SECRET_KEYS = {
+    "url": "url_env",
+    "webhook_url": "url_env",
+    "webhook": "url_env",
+    "secret": "secret_env",
+    "token": "token_env",
+    "password": "secret_env",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,9 @@ def read_json(path: Path, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{what} not found: {path}", tip=f"create {path.name} (see README)") from None
+        raise ConfigError(
+            f"{what} not found: {path}", tip=f"create {path.name} (see README)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {what} {path}: {exc}") from None
     try:
@@ -95,7 +103,8 @@ def schema_issues(instance: Any, schema_name: str, file_label: str) -> list[Conf
 def _unknown_key(file_label: str, path: str, key: str, allowed: list[str]) -> ConfigIssue:
     if key in _SECRET_KEYS and _SECRET_KEYS[key] in allowed:
         return ConfigIssue(
-            file_label, f"{path}.{key}",
+            file_label,
+            f"{path}.{key}",
             "a literal secret (webhook URL or token) is not allowed in config",
             f"put the value in an environment variable and name it: "
             f'"{_SECRET_KEYS[key]}": "MY_VARIABLE"',
@@ -107,12 +116,12 @@ def _unknown_key(file_label: str, path: str, key: str, allowed: list[str]) -> Co
 
 def _describe(error: Any) -> str:
     if error.validator == "required":
-        return error.message.replace("is a required property", "is required but missing")
+        return str(error.message).replace("is a required property", "is required but missing")
     if error.validator in ("type", "enum", "const"):
         expected = error.validator_value
-        return f"expected {error.validator} {json.dumps(expected)}, found {json.dumps(error.instance)}"
-    if error.validator == "pattern" and "envVarName" in str(error.schema.get("description", "")):
-        return error.message
+        return (
+            f"expected {error.validator} {json.dumps(expected)}, found {json.dumps(error.instance)}"
+        )
     if error.validator == "pattern" and str(error.validator_value).startswith("^[A-Z_]"):
         return (
             f"{json.dumps(error.instance)} is not an environment variable name: give the NAME of "
@@ -144,20 +153,26 @@ def env_config_issues(ws: Workspace, env: str) -> list[ConfigIssue]:
     data = read_json(path, f"configuration of environment '{env}'")
     issues = schema_issues(data, ENV_SCHEMA, label)
     if isinstance(data, dict) and data.get("environment") not in (None, env):
-        issues.append(ConfigIssue(
-            label, "$.environment",
-            f"says {data.get('environment')!r} but the file is under config/{env}/",
-            f'set "environment": "{env}"',
-        ))
+        issues.append(
+            ConfigIssue(
+                label,
+                "$.environment",
+                f"says {data.get('environment')!r} but the file is under config/{env}/",
+                f'set "environment": "{env}"',
+            )
+        )
     matching = data.get("component", {}).get("matching", {}) if isinstance(data, dict) else {}
     if isinstance(matching, dict) and matching.get("ambiguous_distance", 64) < matching.get(
         "match_distance", 0
     ):
-        issues.append(ConfigIssue(
-            label, "$.component.matching",
-            "ambiguous_distance is smaller than match_distance",
-            "the ambiguous band lies above the match distance: raise ambiguous_distance",
-        ))
+        issues.append(
+            ConfigIssue(
+                label,
+                "$.component.matching",
+                "ambiguous_distance is smaller than match_distance",
+                "the ambiguous band lies above the match distance: raise ambiguous_distance",
+            )
+        )
     return issues
 
 
@@ -168,25 +183,36 @@ def gates_config_issues(path: Path, label: str, env: str | None) -> list[ConfigI
         return issues
     environments: dict[str, Any] = data["environments"]
     if env is not None and env not in environments:
-        issues.append(ConfigIssue(
-            label, "$.environments",
-            f"no gates for environment '{env}' (has: {', '.join(sorted(environments))})",
-            f'add "{env}" under "environments"',
-        ))
+        issues.append(
+            ConfigIssue(
+                label,
+                "$.environments",
+                f"no gates for environment '{env}' (has: {', '.join(sorted(environments))})",
+                f'add "{env}" under "environments"',
+            )
+        )
     for name, section in environments.items():
         base = f"$.environments.{name}"
         phases = section["schedule"]["phases"]
         ends = [phase["until_minute"] for phase in phases]
         if ends != sorted(ends) or len(set(ends)) != len(ends):
-            issues.append(ConfigIssue(label, f"{base}.schedule.phases",
-                                      "phases must be in increasing until_minute order"))
+            issues.append(
+                ConfigIssue(
+                    label,
+                    f"{base}.schedule.phases",
+                    "phases must be in increasing until_minute order",
+                )
+            )
         if ends[-1] < section["schedule"]["duration_minutes"]:
-            issues.append(ConfigIssue(
-                label, f"{base}.schedule.phases",
-                f"the last phase ends at minute {ends[-1]}, before duration_minutes "
-                f"{section['schedule']['duration_minutes']}",
-                "extend the last phase's until_minute to the duration",
-            ))
+            issues.append(
+                ConfigIssue(
+                    label,
+                    f"{base}.schedule.phases",
+                    f"the last phase ends at minute {ends[-1]}, before duration_minutes "
+                    f"{section['schedule']['duration_minutes']}",
+                    "extend the last phase's until_minute to the duration",
+                )
+            )
         names = [gate["name"] for gate in section["gates"]]
         for dup in sorted({n for n in names if names.count(n) > 1}):
             issues.append(ConfigIssue(label, f"{base}.gates", f"gate name '{dup}' is used twice"))
@@ -218,8 +244,11 @@ def validate_workspace(ws: Workspace, env: str | None = None) -> list[ConfigIssu
 def _raise_if(issues: list[ConfigIssue]) -> None:
     if issues:
         head = issues[0]
-        more = f" (and {len(issues) - 1} more problem(s): run 'dhash-gha config validate')" if len(
-            issues) > 1 else ""
+        more = (
+            f" (and {len(issues) - 1} more problem(s): run 'dhash-gha config validate')"
+            if len(issues) > 1
+            else ""
+        )
         raise ConfigError(f"{head.file}: {head.path}: {head.message}{more}", tip=head.tip)
 
 

@@ -118,7 +118,9 @@ class Reporter:
             return
         if level not in _LEVELS:
             raise ValueError(f"unknown level {level}")
-        line = logfmt_line({"ts": iso_utc(self.clock.now()), "level": level, "event": event, **fields})
+        line = logfmt_line(
+            {"ts": iso_utc(self.clock.now()), "level": level, "event": event, **fields}
+        )
         try:
             with self._log_path.open("a", encoding="utf-8") as handle:
                 handle.write(self.redact(line) + "\n")

@@ -18,6 +18,7 @@ from dhash_gha import __version__
 from dhash_gha.cli import (
     backup,
     config_cmd,
+    gates,
     github,
     monitoring,
     notify,
@@ -35,7 +36,17 @@ from dhash_gha.errors import (
 )
 
 # Order here is the order in --help.
-_COMMAND_MODULES = (backup, operations, monitoring, notify, config_cmd, github, status, premerge)
+_COMMAND_MODULES = (
+    backup,
+    operations,
+    monitoring,
+    gates,
+    notify,
+    config_cmd,
+    github,
+    status,
+    premerge,
+)
 
 EPILOG = """\
 exit codes:

@@ -28,12 +28,16 @@ def register(subparsers: Any) -> None:
     )
     verify.add_argument("path", metavar="PATH", help="the backup .zip")
     listing = add_command(
-        actions, "list", "list an environment's backups (name, size, age, verified)",
+        actions,
+        "list",
+        "list an environment's backups (name, size, age, verified)",
         not_built("backup list"),
     )
     add_env(listing)
     latest = add_command(
-        actions, "latest", "print the newest backup's path (exit 1 when there is none)",
+        actions,
+        "latest",
+        "print the newest backup's path (exit 1 when there is none)",
         not_built("backup latest"),
     )
     add_env(latest)

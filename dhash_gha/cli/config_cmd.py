@@ -15,7 +15,8 @@ def register(subparsers: Any) -> None:
     config = add_command(subparsers, "config", "workspace configuration", _validate)
     actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
     validate = add_command(
-        actions, "validate",
+        actions,
+        "validate",
         "validate config/{env}/dhash.json and quality-gates-config.json against their schemas",
         _validate,
     )

@@ -9,7 +9,9 @@ from dhash_gha.cli._base import add_command, add_env, not_built
 
 def register(subparsers: Any) -> None:
     preflight = add_command(
-        subparsers, "preflight", "check an environment is ready for a deploy (✅/❌ with the fix)",
+        subparsers,
+        "preflight",
+        "check an environment is ready for a deploy (✅/❌ with the fix)",
         not_built("preflight"),
     )
     add_env(preflight)
@@ -25,7 +27,10 @@ def register(subparsers: Any) -> None:
     deploy.add_argument("--no-backup", action="store_true", help="skip the pre-deploy backup")
     deploy.add_argument("--no-monitor", action="store_true", help="do not monitor after deploy")
     deploy.add_argument(
-        "--skip-preflight", action="append", default=[], metavar="CHECK",
+        "--skip-preflight",
+        action="append",
+        default=[],
+        metavar="CHECK",
         help="deploy even though this preflight check fails (logged; repeatable)",
     )
 
@@ -53,7 +58,8 @@ def register(subparsers: Any) -> None:
     rollback.add_argument("--force", action="store_true", help="do not ask for confirmation")
     rollback.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     rollback.add_argument(
-        "--unverified", action="store_true",
+        "--unverified",
+        action="store_true",
         help="allow restoring a manual .tar.gz backup that has no sidecar (logged)",
     )
 

@@ -1,0 +1,1 @@
+"""Quality gates: samples, specs, the pure evaluation engine, schedules and replay."""
