@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from dhash_gha import __version__
 from dhash_gha.cli import (
@@ -27,8 +27,10 @@ from dhash_gha.cli import (
     status,
 )
 from dhash_gha.cli._base import ArgumentParser, Handler
-from dhash_gha.clock import Clock
-from dhash_gha.context import Context
+
+if TYPE_CHECKING:
+    from dhash_gha.clock import Clock
+
 from dhash_gha.errors import (
     EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
@@ -61,7 +63,14 @@ Every command logs to logs/{kind}_{env}_{ts}.log under the workspace root.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or — given a command word — one whose other commands are stubs.
+
+    Building every command's parser costs more than Python's own start-up, so
+    ``main`` builds in full only the module that owns the command being run;
+    the others appear as cheap entries that keep ``--help`` listings and
+    "did you mean" suggestions complete.
+    """
     parser = ArgumentParser(
         prog="dhash-gha",
         description=(
@@ -82,8 +91,47 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     subparsers.required = True
     for module in _COMMAND_MODULES:
-        module.register(subparsers)
+        names = _command_names(module)
+        if command is None or command in names:
+            module.register(subparsers)
+        else:
+            for name, help_text in names.items():
+                subparsers.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+class _Recorder:
+    """Stands in for argparse objects to learn a module's top-level commands cheaply."""
+
+    def __init__(self, names: dict[str, str] | None = None) -> None:
+        self.names = names
+
+    def add_parser(self, name: str, **kwargs: Any) -> _Recorder:
+        if self.names is not None:
+            self.names[name] = str(kwargs.get("help", ""))
+        return _Recorder()
+
+    def __getattr__(self, attribute: str) -> Any:
+        return lambda *args, **kwargs: _Recorder()
+
+
+def _command_names(module: Any) -> dict[str, str]:
+    names: dict[str, str] = {}
+    module.register(_Recorder(names))
+    return names
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command being run: the first word that is not a global option or its value."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--root":
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def main(
@@ -93,7 +141,8 @@ def main(
     clock: Clock | None = None,
 ) -> int:
     environ = os.environ if environ is None else environ
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_word(argv) or "")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
@@ -102,7 +151,9 @@ def main(
         _report_failure(sys.stderr, exc)
         return exc.exit_code
 
-    root = args.root or environ.get("DHASH_ROOT") or os.getcwd()
+    root = getattr(args, "root", None) or environ.get("DHASH_ROOT") or os.getcwd()
+    from dhash_gha.context import Context
+
     ctx = Context.create(root, environ, clock)
     handler: Handler = args.handler
     try:
@@ -116,6 +167,8 @@ def main(
             ctx.reporter.tip(exc.tip)
         return exc.exit_code
     except Exception as exc:  # the boundary: a bug must still say where to look
+        import traceback
+
         ctx.reporter.error(f"internal error: {type(exc).__name__}: {exc}")
         ctx.reporter.event("traceback", "ERROR", traceback=traceback.format_exc())
         traceback.print_exc()
