@@ -1,0 +1,38 @@
+"""One GET with a timeout, for the HTTP sources: the body, or the reason there is none."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Longest excerpt of a bad answer quoted in an error (errors go into one log line).
+EXCERPT_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Fetched:
+    text: str | None
+    error: str | None
+
+
+def excerpt(text: str) -> str:
+    """A short one-line excerpt of ``text`` for an error message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
+
+
+def fetch_text(url: str, timeout: float, params: Mapping[str, str] | None = None) -> Fetched:
+    """GET ``url``; any network failure or non-200 answer is an error, never an exception."""
+    import httpx
+
+    try:
+        response = httpx.get(url, params=dict(params or {}), timeout=timeout)
+    except httpx.TimeoutException:
+        return Fetched(None, f"timed out after {timeout:g}s")
+    except httpx.HTTPError as exc:
+        return Fetched(None, f"unreachable: {type(exc).__name__}: {exc}")
+    if response.status_code != 200:
+        return Fetched(
+            None, f"HTTP {response.status_code} from {url}: {excerpt(response.text) or 'no body'}"
+        )
+    return Fetched(response.text, None)

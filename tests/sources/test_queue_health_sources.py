@@ -1,0 +1,105 @@
+"""Queue files (counted like ``wc -l``) and the health endpoint as sources."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+from dhash_gha.gates.sample import HEALTH_OK, QUEUE_ITEMS
+from dhash_gha.health import HealthProbe
+from dhash_gha.sources.health import HealthSource
+from dhash_gha.sources.queue_files import QueueFilesSource, count_lines
+from dhash_gha.workspace import Workspace
+
+
+def test_lines_are_counted_over_all_queue_files(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    folder = ws.data_dir("production")
+    folder.mkdir(parents=True)
+    (folder / "low_confidence.queue").write_text('{"id": 1}\n{"id": 2}\n', encoding="utf-8")
+    (folder / "retry.queue").write_text('{"id": 3}\n', encoding="utf-8")
+    (folder / "notes.txt").write_text("not a queue\n\n\n", encoding="utf-8")
+    reading = QueueFilesSource(lambda: ws.queue_files("production")).collect()
+    assert reading.values == {QUEUE_ITEMS: 3.0}
+    assert reading.error is None
+
+
+def test_a_torn_last_line_is_not_counted_like_wc_l(tmp_path: Path) -> None:
+    path = tmp_path / "x.queue"
+    path.write_bytes(b'{"id": 1}\n{"id": 2}\n{"id"')
+    assert count_lines(path) == 2
+    path.write_bytes(b'{"id": 1}\n{"id": 2}\n{"id": 3}\n')
+    assert count_lines(path) == 3
+
+
+def test_counting_reads_in_chunks_and_finds_newlines_at_chunk_edges(tmp_path: Path) -> None:
+    path = tmp_path / "big.queue"
+    path.write_bytes(b"ab\n" * 1001)
+    for chunk in (1, 2, 3, 4, 7, 1 << 20):
+        assert count_lines(path, chunk_bytes=chunk) == 1001
+
+
+def test_no_queue_file_is_an_empty_queue(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    assert QueueFilesSource(lambda: ws.queue_files("production")).collect().values == {
+        QUEUE_ITEMS: 0.0
+    }
+
+
+def test_a_vanished_file_is_skipped_and_an_unreadable_one_is_no_data(tmp_path: Path) -> None:
+    kept = tmp_path / "a.queue"
+    kept.write_text("x\n", encoding="utf-8")
+    gone = tmp_path / "gone.queue"
+    assert QueueFilesSource(lambda: [kept, gone]).collect().values == {QUEUE_ITEMS: 1.0}
+    folder = tmp_path / "dir.queue"
+    folder.mkdir()  # reading a directory fails on every platform
+    reading = QueueFilesSource(lambda: [kept, folder]).collect()
+    assert reading.values == {}
+    assert reading.error is not None and "dir.queue" in reading.error
+
+
+def test_listing_failure_is_no_data() -> None:
+    def broken() -> list[Path]:
+        raise PermissionError("denied")
+
+    reading = QueueFilesSource(broken).collect()
+    assert reading.values == {} and reading.error is not None and "denied" in reading.error
+
+
+def test_health_ok_and_failing_against_a_real_server(scripted_server: Any) -> None:
+    scripted_server.answer.body = '{"status": "ok"}'
+    source = HealthSource(f"{scripted_server.url}/healthz", timeout=1)
+    assert source.collect().values == {HEALTH_OK: 1.0}
+    scripted_server.answer.status = 503
+    scripted_server.answer.body = '{"status": "failing", "reason": "fault injected"}'
+    reading = source.collect()
+    assert reading.values == {HEALTH_OK: 0.0}
+    assert (
+        reading.error is not None and "503" in reading.error and "fault injected" in reading.error
+    )
+
+
+def test_health_timeout_and_refusal_are_failures_not_missing_data(scripted_server: Any) -> None:
+    scripted_server.answer.delay = 1.0
+    reading = HealthSource(f"{scripted_server.url}/healthz", timeout=0.2).collect()
+    assert reading.values == {HEALTH_OK: 0.0}
+    assert reading.error is not None and "timed out" in reading.error
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    reading = HealthSource(f"http://127.0.0.1:{port}/healthz", timeout=1).collect()
+    assert reading.values == {HEALTH_OK: 0.0}
+
+
+def test_health_uses_the_injected_prober() -> None:
+    calls: list[tuple[str, float]] = []
+
+    def prober(url: str, timeout: float) -> HealthProbe:
+        calls.append((url, timeout))
+        return HealthProbe(True, 200, "HTTP 200", 1.0)
+
+    assert HealthSource("http://h/healthz", timeout=3, prober=prober).collect().values == {
+        HEALTH_OK: 1.0
+    }
+    assert calls == [("http://h/healthz", 3)]
