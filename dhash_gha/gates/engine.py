@@ -1,0 +1,275 @@
+"""The gate engine: each gate's value over its window, and its verdict. Pure: no I/O.
+
+Semantics, defined here once (docs/gates.md explains them to operators):
+
+* The window of a gate evaluated at ``now`` holds the samples with
+  ``now - window_seconds < at <= now``. ``window_seconds`` 0 means the latest
+  sample at or before ``now`` only.
+* A sample *has data* for a gate when it carries the gate's input keys. Fewer
+  samples with data in the window than ``min_samples`` is *no data*; so is a
+  ratio with no attempts and a quantile of no observations.
+* No data → the gate's ``no_data`` policy: ``inconclusive`` (verdict
+  inconclusive), ``breach`` (verdict fail, "no data"), ``ignore`` (verdict pass).
+* A gate fails only when its value is strictly greater than its threshold.
+* ``consecutive_failures``: the longest run of failed checks (``health_ok`` 0)
+  among the samples with health data in the window. A sample without health
+  data neither breaks nor extends a run: only an observed success ends one.
+* ``counter_ratio``: 100 × increase(numerator) / increase(denominator) over the
+  window's samples carrying both counters; resets handled as Prometheus does.
+* ``histogram_quantile``: each bucket's increase over the window (resets
+  handled per bucket), then Prometheus's ``histogram_quantile``; seconds → ms.
+* ``gauge``: the latest value (window 0) or the window's maximum.
+* ``source: prometheus``: the value a PromQL query computed, sample key
+  ``gate:<name>``, latest in the window.
+* ``baseline: relative``: when the pre-deploy baseline sample already breaches
+  the threshold, the gate fails only when the value exceeds the baseline value,
+  i.e. when ``value > max(threshold, baseline_value)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from dhash_gha.gates.counters import increase, ratio_percent
+from dhash_gha.gates.quantile import bucket_quantile
+from dhash_gha.gates.sample import Sample
+from dhash_gha.gates.spec import UNIT_SYMBOLS, GateSpec, format_duration, format_number
+
+Status = Literal["pass", "fail", "inconclusive"]
+SECONDS_TO_MS = 1000.0
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    name: str
+    status: Status
+    value: float | None
+    threshold: float
+    unit: str
+    action: str
+    reason: str
+    samples: int
+    kind: str = ""
+    limit: float = math.nan  # the value must stay at or below this (threshold or baseline)
+    baseline: float | None = None
+    no_data: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "fail"
+
+    @property
+    def triggers_rollback(self) -> bool:
+        return self.status == "fail" and self.action == "rollback"
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if math.isnan(self.limit):
+            data["limit"] = self.threshold
+        return data
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A gate's value over its window; ``value`` None means no data, ``missing`` says why."""
+
+    value: float | None
+    samples: int
+    missing: str = ""
+
+
+# --- the window --------------------------------------------------------------------------
+def in_time_order(samples: Sequence[Sample]) -> list[Sample]:
+    """Samples oldest first; samples taken at the same moment keep their order."""
+    return sorted(samples, key=lambda sample: sample.at)
+
+
+def window_of(ordered: Sequence[Sample], now: float, window_seconds: float) -> list[Sample]:
+    """The samples a gate with this window sees at ``now`` (``ordered`` oldest first)."""
+    seen = [sample for sample in ordered if sample.at <= now]
+    if window_seconds <= 0:
+        return seen[-1:]
+    cutoff = now - window_seconds
+    return [sample for sample in seen if sample.at > cutoff]
+
+
+# --- measuring ---------------------------------------------------------------------------
+def is_failed_check(health_ok: float) -> bool:
+    return health_ok <= 0.0
+
+
+def longest_failure_run(checks: Sequence[float]) -> int:
+    longest = run = 0
+    for value in checks:
+        run = run + 1 if is_failed_check(value) else 0
+        longest = max(longest, run)
+    return longest
+
+
+def histogram_value_ms(quantile: float, per_bound_increase: dict[float, float]) -> float | None:
+    """The quantile in ms from each bucket's increase; None when there were no observations."""
+    value = bucket_quantile(quantile, per_bound_increase.items())
+    if math.isnan(value):
+        return None
+    return value * SECONDS_TO_MS
+
+
+def measure(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
+    """The gate's value over ``window`` (the samples inside it, oldest first)."""
+    key = gate.value_key
+    if gate.source == "prometheus" or gate.kind in ("gauge", "consecutive_failures"):
+        assert key is not None
+        data = [sample.values[key] for sample in window if key in sample.values]
+        if len(data) < gate.min_samples:
+            return _too_few(gate, len(data), window)
+        if gate.source == "prometheus":
+            value = data[-1]
+        elif gate.kind == "consecutive_failures":
+            value = float(longest_failure_run(data))
+        else:
+            value = max(data)
+        if math.isnan(value):
+            return Measurement(None, len(data), "the value is NaN")
+        return Measurement(value, len(data))
+    if gate.kind == "counter_ratio":
+        assert gate.numerator is not None and gate.denominator is not None
+        num, den = gate.numerator, gate.denominator
+        pairs = [
+            (sample.values[num], sample.values[den])
+            for sample in window
+            if num in sample.values and den in sample.values
+        ]
+        if len(pairs) < gate.min_samples:
+            return _too_few(gate, len(pairs), window)
+        ratio = ratio_percent(increase([p[0] for p in pairs]), increase([p[1] for p in pairs]))
+        if ratio is None:
+            return Measurement(None, len(pairs), f"no increase of {den} in the window")
+        return Measurement(ratio, len(pairs))
+    assert gate.metric is not None and gate.quantile is not None
+    series: dict[float, list[float]] = {}
+    count = 0
+    for sample in window:
+        buckets = sample.buckets(gate.metric)
+        if buckets:
+            count += 1
+            for bound, value in buckets.items():
+                series.setdefault(bound, []).append(value)
+    if count < gate.min_samples:
+        return _too_few(gate, count, window)
+    increases = {bound: increase(values) for bound, values in series.items()}
+    value_ms = histogram_value_ms(gate.quantile, increases)
+    if value_ms is None:
+        return Measurement(None, count, f"no observations of {gate.metric} in the window")
+    return Measurement(value_ms, count)
+
+
+def _too_few(gate: GateSpec, found: int, window: Sequence[Sample]) -> Measurement:
+    where = (
+        "at the latest poll"
+        if gate.window_seconds <= 0
+        else (f"in the last {format_duration(gate.window_seconds)}")
+    )
+    why = f"{found} of {gate.min_samples} required sample(s) {where}"
+    source_error = _latest_error(gate, window)
+    if source_error:
+        why += f"; {gate.source}: {source_error}"
+    return Measurement(None, found, why)
+
+
+def _latest_error(gate: GateSpec, window: Sequence[Sample]) -> str:
+    for sample in reversed(window):
+        if gate.source in sample.errors:
+            return sample.errors[gate.source]
+    return ""
+
+
+def baseline_value(gate: GateSpec, baseline: Sample) -> float | None:
+    """The gate's value in the pre-deploy baseline sample, or None when it cannot tell.
+
+    One sample holds counters since the process started, so counter gates use
+    those lifetime totals; a single check is a run of at most one failure.
+    """
+    key = gate.value_key
+    if key is not None:
+        raw = baseline.values.get(key)
+        if raw is None or math.isnan(raw):
+            return None
+        if gate.source != "prometheus" and gate.kind == "consecutive_failures":
+            return 1.0 if is_failed_check(raw) else 0.0
+        return raw
+    if gate.kind == "counter_ratio":
+        assert gate.numerator is not None and gate.denominator is not None
+        num = baseline.values.get(gate.numerator)
+        den = baseline.values.get(gate.denominator)
+        if num is None or den is None:
+            return None
+        return ratio_percent(num, den)
+    assert gate.metric is not None and gate.quantile is not None
+    return histogram_value_ms(gate.quantile, baseline.buckets(gate.metric))
+
+
+# --- judging -----------------------------------------------------------------------------
+def judge(gate: GateSpec, measured: Measurement, baseline: float | None = None) -> GateVerdict:
+    """The verdict for a measured value (``baseline``: the gate's pre-deploy value)."""
+    unit = UNIT_SYMBOLS.get(gate.unit, gate.unit)
+    common: dict[str, Any] = {
+        "name": gate.name,
+        "threshold": gate.threshold,
+        "unit": gate.unit,
+        "action": gate.action,
+        "samples": measured.samples,
+        "kind": gate.kind,
+        "baseline": baseline,
+    }
+    limit = gate.threshold
+    against = f"{format_number(gate.threshold)} {unit}"
+    if gate.relative_to_baseline and baseline is not None and baseline > gate.threshold:
+        limit = baseline
+        against = (
+            f"the pre-deploy baseline {format_number(baseline)} {unit} "
+            f"(already above {format_number(gate.threshold)} {unit})"
+        )
+    if measured.value is None:
+        status: Status
+        if gate.no_data == "breach":
+            status, reason = "fail", f"no data ({measured.missing}); no_data policy is breach"
+        elif gate.no_data == "ignore":
+            status, reason = "pass", f"no data ignored ({measured.missing})"
+        else:
+            status, reason = "inconclusive", f"no data ({measured.missing})"
+        return GateVerdict(
+            status=status, value=None, reason=reason, limit=limit, no_data=True, **common
+        )
+    value = measured.value
+    shown = f"{format_number(value)} {unit}"
+    if value > limit:
+        status, reason = "fail", f"{shown} > {against}"
+    else:
+        status, reason = "pass", f"{shown} <= {against}"
+    if gate.window_seconds > 0:
+        reason += f" over {format_duration(gate.window_seconds)}"
+    return GateVerdict(status=status, value=value, reason=reason, limit=limit, **common)
+
+
+def evaluate_gate(
+    gate: GateSpec, ordered: Sequence[Sample], *, now: float, baseline: Sample | None = None
+) -> GateVerdict:
+    """One gate at ``now`` over ``ordered`` samples (oldest first)."""
+    measured = measure(gate, window_of(ordered, now, gate.window_seconds))
+    base = baseline_value(gate, baseline) if baseline is not None else None
+    return judge(gate, measured, base)
+
+
+def evaluate_gates(
+    gates: Sequence[GateSpec],
+    samples: Sequence[Sample],
+    *,
+    now: float,
+    baseline: Sample | None = None,
+) -> list[GateVerdict]:
+    """Every gate's verdict at ``now`` (seconds, on the same scale as ``Sample.at``)."""
+    ordered = in_time_order(samples)
+    return [evaluate_gate(gate, ordered, now=now, baseline=baseline) for gate in gates]
