@@ -2,11 +2,98 @@
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
 
-from dhash_gha.cli._base import add_command, add_env, not_built
+from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, BadInput
 
-NOTIFICATION_TYPES = ("test", "deploy", "rollback", "gate", "critical")
+if TYPE_CHECKING:
+    from dhash_gha.context import Context
+    from dhash_gha.workspace import Workspace
+
+NOTIFICATION_TYPES = ("test", "deploy", "rollback", "gate", "critical", "golden")
+
+
+def _details(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f"--details-json is not valid JSON: {exc.msg} at column {exc.colno}",
+            tip='pass an object, e.g. --details-json \'{"gate": "p95_hash_time", "value": 2450}\'',
+        ) from None
+    if not isinstance(value, dict):
+        raise BadInput(
+            "--details-json must be a JSON object",
+            tip='pass an object, e.g. --details-json \'{"release": "r42"}\'',
+        )
+    return value
+
+
+def _require_known_env(ws: Workspace, env: str) -> None:
+    """Refuse an unknown environment before any file is written for it."""
+    from dhash_gha.config import load_env_config
+    from dhash_gha.workspace import check_env_name
+
+    check_env_name(env)
+    if env not in ws.environments():
+        load_env_config(ws, env)  # raises: unknown environment, lists the known ones
+
+
+def notify_handler(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.notify import notify
+
+    details = _details(args.details_json)
+    ws = ctx.workspace()
+    _require_known_env(ws, args.env)
+    ctx.reporter.attach_log(ws.log_file("notify", args.env, ctx.clock.now()))
+    record = notify(
+        ws,
+        args.env,
+        args.type,
+        args.message,
+        environ=ctx.environ,
+        clock=ctx.clock,
+        reporter=ctx.reporter,
+        details=details,
+        dry_run=args.dry_run,
+    )
+    if record.path is not None:
+        ctx.reporter.info(f"audit record: {record.path.relative_to(ws.root).as_posix()}")
+    if record.error:
+        return EXIT_BAD_INPUT
+    return EXIT_OK if record.delivered else EXIT_CHECK_FAILED
+
+
+def incident_open_handler(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.incident import open_incident
+
+    ws = ctx.workspace()
+    _require_known_env(ws, args.env)
+    ctx.reporter.attach_log(ws.log_file("incident", args.env, ctx.clock.now()))
+    incident = open_incident(
+        ws,
+        args.env,
+        reason=args.reason or "opened by hand",
+        clock=ctx.clock,
+        reporter=ctx.reporter,
+    )
+    ctx.reporter.set_output("incident_id", incident.id)
+    ctx.reporter.set_output("incident_report", incident.report_path.as_posix())
+    return EXIT_OK
+
+
+def incident_report_handler(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.incident import regenerate_report
+
+    ws = ctx.workspace()
+    incident = regenerate_report(ws, args.incident_id, clock=ctx.clock, reporter=ctx.reporter)
+    ctx.reporter.set_output("incident_report", incident.report_path.as_posix())
+    return EXIT_OK
 
 
 def register(subparsers: Any) -> None:
@@ -14,26 +101,32 @@ def register(subparsers: Any) -> None:
         subparsers,
         "notify",
         "send a notification to every channel of an environment",
-        not_built("notify"),
+        notify_handler,
     )
     notify.add_argument("--type", choices=NOTIFICATION_TYPES, required=True)
     add_env(notify)
     notify.add_argument("--message", required=True, metavar="TEXT")
+    notify.add_argument(
+        "--details-json",
+        metavar="JSON",
+        help="structured details as a JSON object (release, gate, value, threshold, unit, "
+        "run_url, incident_url, backup, reason)",
+    )
     notify.add_argument("--dry-run", action="store_true", help="render and record, send nothing")
 
     incident = add_command(
         subparsers,
         "incident",
         "open an incident archive or regenerate its report",
-        not_built("incident"),
+        incident_report_handler,
     )
     actions = incident.add_subparsers(dest="incident_action", metavar="ACTION", required=True)
     opened = add_command(
-        actions, "open", "archive logs and gate config, write report.md", not_built("incident open")
+        actions, "open", "archive logs and gate config, write report.md", incident_open_handler
     )
     add_env(opened)
     opened.add_argument("--reason", metavar="TEXT")
     report = add_command(
-        actions, "report", "regenerate an incident's report.md", not_built("incident report")
+        actions, "report", "regenerate an incident's report.md", incident_report_handler
     )
     report.add_argument("incident_id", metavar="INC-YYYYmmdd-HHMMSS")

@@ -1,0 +1,192 @@
+"""``notify``: render once, send to every channel independently, record everything."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dhash_gha.clock import Clock, iso_utc
+from dhash_gha.config import load_env_config
+from dhash_gha.errors import BadInput, ConfigError
+from dhash_gha.notify.audit import sanitise_details, write_record
+from dhash_gha.notify.channels import build_channel
+from dhash_gha.notify.delivery import HttpxTransport, RetryPolicy, Runtime, Transport
+from dhash_gha.notify.github_issue import UpsertIssue
+from dhash_gha.notify.interface import (
+    NOTIFICATION_KINDS,
+    Channel,
+    ChannelResult,
+    Notification,
+    NotificationRecord,
+)
+from dhash_gha.notify.paging import paged_roles
+from dhash_gha.reporter import Reporter
+from dhash_gha.workspace import Workspace, check_env_name
+
+RECORD_FORMAT = 1
+
+
+def run_url_from(environ: Mapping[str, str]) -> str | None:
+    """The Actions run that sent this, from GITHUB_SERVER_URL/REPOSITORY/RUN_ID."""
+    server, repo, run = (
+        environ.get("GITHUB_SERVER_URL"),
+        environ.get("GITHUB_REPOSITORY"),
+        environ.get("GITHUB_RUN_ID"),
+    )
+    if server and repo and run:
+        return f"{server.rstrip('/')}/{repo}/actions/runs/{run}"
+    return None
+
+
+def check_kind(kind: str) -> str:
+    if kind not in NOTIFICATION_KINDS:
+        raise BadInput(
+            f"unknown notification type {kind!r}",
+            tip=f"use one of: {', '.join(NOTIFICATION_KINDS)}",
+        )
+    return kind
+
+
+def _send_one(channel: Channel, note: Notification, dry_run: bool) -> tuple[ChannelResult, Any]:
+    """One channel, fully isolated: whatever happens becomes its result."""
+    try:
+        rendered = channel.render(note)
+        if dry_run:
+            return ChannelResult(
+                channel.name, channel.type, "dry-run", "rendered, not sent"
+            ), rendered
+        return channel.send(note), None
+    except Exception as exc:  # a bug in one backend must not stop the others
+        return (
+            ChannelResult(
+                channel.name, channel.type, "failed", f"internal error: {type(exc).__name__}"
+            ),
+            None,
+        )
+
+
+def notify(
+    ws: Workspace,
+    env: str,
+    kind: str,
+    message: str,
+    *,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
+    details: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    transport: Transport | None = None,
+    sleep: Callable[[float], None] | None = None,
+    rand: Callable[[], float] | None = None,
+    policy: RetryPolicy | None = None,
+    upsert_loader: Callable[[], UpsertIssue] | None = None,
+) -> NotificationRecord:
+    """Send ``message`` to every channel of ``env`` and write the audit record.
+
+    Raises BadInput only for an unknown type or environment (the caller's mistake);
+    delivery failures and a broken channel config are results, never exceptions.
+    """
+    check_kind(kind)
+    check_env_name(env)
+    if env not in ws.environments():
+        load_env_config(ws, env)  # raises the "unknown environment, known ones are …" error
+    now = clock.now()
+    error: str | None = None
+    notifications: Mapping[str, Any] = {}
+    try:
+        notifications = load_env_config(ws, env).get("notifications") or {}
+    except ConfigError as exc:
+        error = f"{exc.message}" + (f" ({exc.tip})" if exc.tip else "")
+        reporter.error(f"notify: cannot read the channels of '{env}': {error}")
+    details = dict(details or {})
+    run_url = str(details.get("run_url") or "") or run_url_from(environ)
+    note = Notification(
+        kind=kind,
+        env=env,
+        message=message,
+        at=now,
+        details=details,
+        run_url=run_url,
+        paged_roles=paged_roles(notifications, kind),
+    )
+    runtime = Runtime(
+        transport=transport or HttpxTransport(),
+        now=clock.now,
+        sleep=sleep or clock.sleep,
+        rand=rand or random.random,
+    )
+    results: list[ChannelResult] = []
+    previews: dict[str, Any] = {}
+    for spec in notifications.get("channels") or []:
+        built = build_channel(
+            spec,
+            notifications,
+            environ=environ,
+            reporter=reporter,
+            runtime=runtime,
+            policy=policy or RetryPolicy(),
+            upsert_loader=upsert_loader,
+        )
+        if isinstance(built, ChannelResult):
+            results.append(built)
+            continue
+        result, rendered = _send_one(built, note, dry_run)
+        results.append(result)
+        if rendered is not None:
+            previews[built.name] = rendered
+    delivered = error is None and all(r.status != "failed" for r in results)
+    _report(reporter, env, kind, results, dry_run)
+    record = {
+        "format": RECORD_FORMAT,
+        "time": iso_utc(now),
+        "type": kind,
+        "environment": env,
+        "message": reporter.redact(message),
+        "details": sanitise_details(details, reporter.redact),
+        "run_url": run_url,
+        "paged_roles": list(note.paged_roles),
+        "dry_run": dry_run,
+        "delivered": delivered,
+        "channels": [r.as_record() for r in results],
+    }
+    if error:
+        record["error"] = reporter.redact(error)
+    if previews:
+        record["rendered"] = previews
+    path = write_record(ws.notifications_dir, now, record, on_error=reporter.error)
+    if path is not None:
+        reporter.event("notification_recorded", file=path.name, type=kind, delivered=delivered)
+    return NotificationRecord(path=path, delivered=delivered, results=tuple(results), error=error)
+
+
+def _report(
+    reporter: Reporter, env: str, kind: str, results: list[ChannelResult], dry_run: bool
+) -> None:
+    if not results:
+        reporter.warning(
+            f"notify: environment '{env}' has no notification channels; "
+            "only the audit record holds this notification"
+        )
+    for result in results:
+        text = f"notify {result.name} ({result.type}): {result.status}"
+        if result.reason and result.status != "delivered":
+            text += f" — {result.reason}"
+        fields = {
+            "channel": result.name,
+            "channel_type": result.type,
+            "status": result.status,
+            "notification_type": kind,
+            "attempts": result.attempts,
+        }
+        if result.status == "failed":
+            reporter.warning(text, title="notification not delivered", **fields)
+            if result.fix:
+                reporter.tip(f"{result.name}: {result.fix}")
+        else:
+            reporter.info(text, event="notification_channel", **fields)
+    if results and not dry_run and all(r.status == "skipped" for r in results):
+        reporter.warning(
+            "notify: every channel was skipped; only the audit record holds this notification"
+        )
