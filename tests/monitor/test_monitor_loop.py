@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from monitor_fakes import Recorder, World
 
 from dhash_gha.clock import FakeClock
 from dhash_gha.errors import BadInput, RollbackFailed
@@ -16,8 +17,6 @@ from dhash_gha.monitor import Monitor, MonitorRollbackFailed, MonitorRolledBack,
 from dhash_gha.monitor.state import load_state
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace
-
-from conftest import Recorder, World  # type: ignore[import-not-found]
 
 
 def poll_lines(path: Path) -> list[dict[str, str]]:
@@ -31,10 +30,25 @@ def planned(ws: Workspace, env: str) -> list[float]:
     return Schedule.from_config(load_gates_config(ws, env)["schedule"]).poll_times()
 
 
-def run(ws: Workspace, clock: FakeClock, reporter: Reporter, world: World, recorder: Recorder,
-        env: str = "production", **kwargs: Any) -> Any:
-    return run_monitor(ws, env, environ={}, clock=clock, reporter=reporter,
-                       sources=world.sources(clock), actions=recorder.actions(), **kwargs)
+def run(
+    ws: Workspace,
+    clock: FakeClock,
+    reporter: Reporter,
+    world: World,
+    recorder: Recorder,
+    env: str = "production",
+    **kwargs: Any,
+) -> Any:
+    return run_monitor(
+        ws,
+        env,
+        environ={},
+        clock=clock,
+        reporter=reporter,
+        sources=world.sources(clock),
+        actions=recorder.actions(),
+        **kwargs,
+    )
 
 
 def test_a_healthy_hour_passes_in_well_under_a_second(
@@ -55,9 +69,15 @@ def test_a_healthy_hour_passes_in_well_under_a_second(
     last = lines[-1]
     assert last["run"] == result.run_id
     assert float(last["hash_time_p95_ms"]) == pytest.approx(95.0)  # 0.05 s bucket-interpolated
-    assert {last[f"gate.{name}"] for name in (
-        "health_failures", "extraction_failure_rate", "p95_hash_time", "low_confidence_queue"
-    )} == {"pass"}
+    assert {
+        last[f"gate.{name}"]
+        for name in (
+            "health_failures",
+            "extraction_failure_rate",
+            "p95_hash_time",
+            "low_confidence_queue",
+        )
+    } == {"pass"}
     assert float(last["value.extraction_failure_rate"]) == pytest.approx(1.0)
     assert float(last["m.queue_items"]) == 3.0
     text = result.log_path.read_text(encoding="utf-8")
@@ -132,9 +152,15 @@ def test_a_broken_notifier_does_not_stop_the_rollback(
     from dataclasses import replace
 
     with pytest.raises(MonitorRolledBack):
-        run_monitor(ws, "production", environ={}, clock=clock, reporter=reporter,
-                    sources=World(queue_from=0).sources(clock),
-                    actions=replace(actions, notify=broken))
+        run_monitor(
+            ws,
+            "production",
+            environ={},
+            clock=clock,
+            reporter=reporter,
+            sources=World(queue_from=0).sources(clock),
+            actions=replace(actions, notify=broken),
+        )
     assert recorder.names() == ["rollback", "open_incident"]
 
 
@@ -202,8 +228,15 @@ def test_a_killed_monitor_resumes_the_same_run_and_windows(
 
     health.read = dies_at_poll_five
     recorder = Recorder()
-    first = Monitor(ws, "production", environ={}, clock=clock, reporter=reporter,
-                    sources=sources, actions=recorder.actions())
+    first = Monitor(
+        ws,
+        "production",
+        environ={},
+        clock=clock,
+        reporter=reporter,
+        sources=sources,
+        actions=recorder.actions(),
+    )
     with pytest.raises(Killed):
         first.run()
     saved = load_state(ws.monitor_state("production"))
@@ -212,8 +245,13 @@ def test_a_killed_monitor_resumes_the_same_run_and_windows(
 
     clock.advance(5)  # restarted 5 s later
     with pytest.raises(MonitorRolledBack) as info:
-        run(ws, clock, Reporter({}, clock=clock, stream=reporter.stream, err_stream=reporter.err_stream),
-            world, recorder)
+        run(
+            ws,
+            clock,
+            Reporter({}, clock=clock, stream=reporter.stream, err_stream=reporter.err_stream),
+            world,
+            recorder,
+        )
     result = info.value.result
     assert result.resumed is True
     assert result.run_id == saved.run_id
@@ -240,8 +278,15 @@ def test_resume_continues_the_schedule_after_missed_polls(
 
     sources[1].read = dies
     with pytest.raises(Killed):
-        run_monitor(ws, "production", environ={}, clock=clock, reporter=reporter, sources=sources,
-                    actions=Recorder().actions())
+        run_monitor(
+            ws,
+            "production",
+            environ={},
+            clock=clock,
+            reporter=reporter,
+            sources=sources,
+            actions=Recorder().actions(),
+        )
     clock.advance(500)  # down from 420 s to 920 s: the polls at 540 … 900 s were missed
     result = run(ws, clock, reporter, World(), Recorder())
     ats = [float(line["at"]) for line in poll_lines(result.log_path)]
@@ -265,8 +310,15 @@ def test_a_new_release_or_fresh_starts_a_new_run(
 
     sources[0].read = dies
     with pytest.raises(Killed):
-        run_monitor(ws, "production", environ={}, clock=clock, reporter=reporter, sources=sources,
-                    actions=Recorder().actions())
+        run_monitor(
+            ws,
+            "production",
+            environ={},
+            clock=clock,
+            reporter=reporter,
+            sources=sources,
+            actions=Recorder().actions(),
+        )
     first = load_state(ws.monitor_state("production")).run_id
     again = run(ws, clock, reporter, World(), Recorder(), fresh=True, duration_minutes=1)
     assert again.run_id != first and not again.resumed
@@ -298,6 +350,14 @@ def test_a_second_monitor_on_the_same_environment_is_refused(
         return original(t)
 
     sources[0].read = start_another
-    run_monitor(ws, "production", environ={}, clock=clock, reporter=reporter, sources=sources,
-                actions=Recorder().actions(), duration_minutes=0.5)
+    run_monitor(
+        ws,
+        "production",
+        environ={},
+        clock=clock,
+        reporter=reporter,
+        sources=sources,
+        actions=Recorder().actions(),
+        duration_minutes=0.5,
+    )
     assert refused and "already running" in refused[0].message
