@@ -48,7 +48,7 @@ def _emit_rows(
     ok = outcome.ok(allow_unchecked=allow_unchecked)
     headline = outcome.headline(title)
     if as_json:
-        ctx.reporter.stream.write(to_json(subject, rows, outcome, ok) + "\n")
+        ctx.reporter.stream.write(to_json(subject, rows, outcome, ok, notes) + "\n")
     else:
         ctx.reporter.info(text_table(rows))
         for note in notes:

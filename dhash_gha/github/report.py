@@ -76,11 +76,18 @@ def text_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def to_json(subject: dict[str, Any], rows: Sequence[Row], outcome: Outcome, ok: bool) -> str:
+def to_json(
+    subject: dict[str, Any],
+    rows: Sequence[Row],
+    outcome: Outcome,
+    ok: bool,
+    notes: Sequence[str] = (),
+) -> str:
     return json.dumps(
         {
             **subject,
             "ok": ok,
+            "notes": list(notes),
             "failed": [r.setting for r in outcome.failed],
             "could_not_check": [r.setting for r in outcome.unknown],
             "rows": [

@@ -12,6 +12,7 @@ can script errors (rate limits, 5xx, 401, 404) per operation.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import threading
@@ -127,6 +128,26 @@ class Recorded:
     headers: dict[str, str]
 
 
+@functools.lru_cache(maxsize=2)
+def load_shapes(shapes: Path) -> tuple[dict[str, Any], dict[str, Operation]]:
+    """The pack's operations (read once per test session; answers are deep-copied)."""
+    index = json.loads((shapes / "index.json").read_text(encoding="utf-8"))
+    common = json.loads((shapes / "common.json").read_text(encoding="utf-8"))
+    operations: dict[str, Operation] = {}
+    for op_id, entry in index.items():
+        spec = json.loads((shapes / entry["file"]).read_text(encoding="utf-8"))
+        validator = None
+        body = spec.get("requestBody")
+        if body:
+            schema = (body.get("content") or {}).get("application/json", {}).get("schema")
+            if schema:
+                validator = Draft202012Validator(to_json_schema(schema))
+        operations[op_id] = Operation(
+            op_id, entry["method"], entry["path"], _compile(entry["path"]), spec, validator
+        )
+    return common, operations
+
+
 Dynamic = Callable[["FakeGitHub", Recorded], Answer]
 
 
@@ -135,20 +156,7 @@ class FakeGitHub:
 
     def __init__(self, shapes: Path) -> None:
         self.shapes = shapes
-        index = json.loads((shapes / "index.json").read_text(encoding="utf-8"))
-        self.common = json.loads((shapes / "common.json").read_text(encoding="utf-8"))
-        self.operations: dict[str, Operation] = {}
-        for op_id, entry in index.items():
-            spec = json.loads((shapes / entry["file"]).read_text(encoding="utf-8"))
-            validator = None
-            body = spec.get("requestBody")
-            if body:
-                schema = (body.get("content") or {}).get("application/json", {}).get("schema")
-                if schema:
-                    validator = Draft202012Validator(to_json_schema(schema))
-            self.operations[op_id] = Operation(
-                op_id, entry["method"], entry["path"], _compile(entry["path"]), spec, validator
-            )
+        self.common, self.operations = load_shapes(shapes)
         self.lock = threading.Lock()
         self.requests: list[Recorded] = []
         self.validation_failures: list[tuple[str, str]] = []
@@ -180,7 +188,7 @@ class FakeGitHub:
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
