@@ -56,9 +56,13 @@ def record_name(moment: datetime, env: str, kind: str) -> str:
 
 
 def write_atomically(path: Path, data: Mapping[str, Any]) -> None:
+    """JSON, written with ``write_text_atomically``."""
+    write_text_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text_atomically(path: Path, text: str) -> None:
     """temp file in the same directory → fsync → rename (→ fsync the directory where possible)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     fd, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
