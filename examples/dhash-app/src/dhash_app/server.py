@@ -76,6 +76,14 @@ class DhashHandler(BaseHTTPRequestHandler):
             )
 
     def do_POST(self) -> None:
+        try:
+            self._post()
+        except Exception as exc:  # the boundary: one bad request never takes the service down
+            log_event(self.server.service.logger, logging.ERROR, event="internal_error",
+                      error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+            self._json(500, {"error": f"internal error: {type(exc).__name__}", "code": "internal"})
+
+    def _post(self) -> None:
         url = urlsplit(self.path)
         if url.path != "/hash":
             self._json(

@@ -140,11 +140,11 @@ class HashService:
             self.store.check_schema()
         except SchemaNotMigrated as exc:
             return Outcome(503, {"error": str(exc), "code": "not_migrated"}, logging.ERROR,
-                           {"event": "hash", "status": 503, "reason": "not_migrated"})  # fmt: skip
+                           {"event": "hash", "reason": "not_migrated"})  # fmt: skip
         self.metrics.extraction_attempts.inc()
         started = time.perf_counter()
         try:
-            hashes = self._extract(item)
+            hashes, frame_errors = self._extract(item)
         except ExtractionError as exc:
             elapsed = time.perf_counter() - started
             self.metrics.extraction_failures.inc()
@@ -163,19 +163,23 @@ class HashService:
             results = [self._match(value, at, item) for at, value in hashes]
         except SchemaNotMigrated as exc:
             return Outcome(503, {"error": str(exc), "code": "not_migrated"}, logging.ERROR,
-                           {"event": "hash", "status": 503, "reason": "not_migrated"})  # fmt: skip
+                           {"event": "hash", "reason": "not_migrated"})  # fmt: skip
         body: dict[str, Any] = {"request_id": request_id, "kind": item.kind,
                                 "hash_time_ms": round(elapsed * 1000, 3)}  # fmt: skip
         if item.kind == "image":
             body.update(results[0])
         else:
             body["frames"] = results
+            body["frame_errors"] = frame_errors
         verdicts = ",".join(str(r["result"]) for r in results)
         return Outcome(200, body, logging.INFO,
                        {"event": "hash", "kind": item.kind, "hash_time": elapsed * 1000,
                         "dhash": ",".join(str(r["dhash"]) for r in results), "result": verdicts})  # fmt: skip
 
-    def _extract(self, item: MediaItem) -> list[tuple[float | None, int]]:
+    def _extract(
+        self, item: MediaItem
+    ) -> tuple[list[tuple[float | None, int]], list[dict[str, Any]]]:
+        """(time, hash) per image or frame, and the frames that failed (video only)."""
         faults = self.settings.faults
         if faults.hash_latency_ms > 0:
             self._sleep(faults.hash_latency_ms / 1000.0)
@@ -193,10 +197,12 @@ class HashService:
             value, _info = hash_bytes(
                 data, mode=self.settings.hash_mode, max_pixels=self.settings.max_pixels
             )
-            return [(None, value)]
+            return [(None, value)], []
         return self._video_hashes(item)
 
-    def _video_hashes(self, item: MediaItem) -> list[tuple[float | None, int]]:
+    def _video_hashes(
+        self, item: MediaItem
+    ) -> tuple[list[tuple[float | None, int]], list[dict[str, Any]]]:
         if item.path is not None:
             frames = extract_frames(self.settings.ffmpeg, item.path, item.times)
         else:
@@ -205,8 +211,10 @@ class HashService:
                 upload.write_bytes(item.data or b"")
                 frames = extract_frames(self.settings.ffmpeg, upload, item.times)
         hashes: list[tuple[float | None, int]] = []
+        errors: list[dict[str, Any]] = []
         for frame in frames:
             if frame.png is None:
+                errors.append({"time": frame.time, "error": frame.error or "no frame"})
                 log_event(
                     self.logger,
                     logging.WARNING,
@@ -217,7 +225,7 @@ class HashService:
                 continue
             value, _info = hash_bytes(frame.png, max_pixels=self.settings.max_pixels)
             hashes.append((frame.time, value))
-        return hashes
+        return hashes, errors
 
     def _match(self, value: int, at: float | None, item: MediaItem) -> dict[str, Any]:
         nearest = self.store.nearest(value)
