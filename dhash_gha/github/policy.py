@@ -589,14 +589,20 @@ def policy_from_mapping(data: Any, *, source: str = "policy") -> Policy:
         if not isinstance(levels, dict):
             raise BadInput(f"{source}: levels must map a setting to required|recommended|off")
         merged: dict[str, Level] = dict(DEFAULT_LEVELS)
-        for name, level in levels.items():
+        for name, raw_level in levels.items():
+            level = "off" if raw_level is False else raw_level  # YAML 1.1 reads `off` as false
             if name not in DEFAULT_LEVELS:
                 raise BadInput(
                     f"{source}: levels: unknown setting {name!r}",
                     tip=f"settings: {', '.join(DEFAULT_LEVELS)}",
                 )
-            if level not in ("required", "recommended", "off"):
+            if level == "required":
+                merged[name] = "required"
+            elif level == "recommended":
+                merged[name] = "recommended"
+            elif level == "off":
+                merged[name] = "off"
+            else:
                 raise BadInput(f"{source}: levels.{name} must be required, recommended or off")
-            merged[name] = level
         policy = replace(policy, levels=merged)
     return policy
