@@ -132,6 +132,10 @@ class Workspace:
     def lock_info(self, env: str) -> Path:
         return self.state_dir / check_env_name(env) / "env.lock.json"
 
+    def component_output(self, env: str) -> Path:
+        """stdout/stderr of the supervised component (its own log is ``service_log``)."""
+        return self.state_dir / check_env_name(env) / "component_output.log"
+
     def monitor_state(self, env: str) -> Path:
         return self.state_dir / check_env_name(env) / "monitor_state.json"
 
