@@ -74,6 +74,8 @@ def upsert_incident_issue(
     for attempt in range(1, attempts + 1):
         existing = find_incident_issue(client, owner, name, env=env, release=release)
         if existing is not None:
+            if attempt > 1 and str(existing.get("body") or "").strip() == tagged_body.strip():
+                return str(existing["html_url"])  # our own create went through after all
             client.request(
                 "POST", f"{base}/issues/{int(existing['number'])}/comments", body={"body": body}
             )
