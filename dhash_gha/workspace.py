@@ -180,6 +180,15 @@ class Workspace:
     def sidecar(backup: Path) -> Path:
         return backup.with_name(backup.name + ".sha256")
 
+    def restore_staging(self, moment: datetime) -> Path:
+        """Where a restore extracts before its swap: beside the targets, on the same file system."""
+        return self.root / f".dhash-restore-{utc_stamp(moment)}"
+
+    @property
+    def restore_journal(self) -> Path:
+        """Journal of an unfinished restore swap (one per workspace: the include set is shared)."""
+        return self.state_dir / "restore_journal.json"
+
     @property
     def rollbacks_dir(self) -> Path:
         return self.root / "rollbacks"

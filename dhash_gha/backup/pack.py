@@ -1,0 +1,223 @@
+"""Packing a file tree into a ZipWriter, deflating on every core and hashing while writing.
+
+Work is cut into tasks (a batch of small files, or one 1 MiB piece of a large
+file) that worker threads read and compress; zlib and hashlib release the GIL,
+so the threads really run in parallel. The main thread writes results in
+order, so the archive is deterministic. At most a few tasks are in flight,
+which keeps memory flat however large the tree is. A large file is deflated
+piece by piece, each piece ending on a sync flush, so the pieces concatenate
+into one valid deflate stream (as pigz does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from dhash_gha.backup.manifest import FileRecord
+from dhash_gha.backup.zipwrite import DEFLATED, STORED, ZipWriter
+
+PIECE = 1024 * 1024
+BATCH_BYTES = 1024 * 1024
+BATCH_FILES = 128
+LEVEL = 6
+# Already compressed: deflating them again costs time and saves nothing.
+STORED_SUFFIXES = frozenset(
+    [
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".gif",
+        ".webp",
+        ".avif",
+        ".heic",
+        ".heif",
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".mkv",
+        ".webm",
+        ".avi",
+        ".mp3",
+        ".m4a",
+        ".aac",
+        ".ogg",
+        ".opus",
+        ".flac",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".zst",
+        ".7z",
+        ".rar",
+        ".jar",
+        ".whl",
+        ".woff",
+        ".woff2",
+        ".pdf",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    rel: str
+    path: Path
+    size: int
+    mode: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class _Piece:
+    source: SourceFile
+    offset: int
+    length: int
+    last: bool
+
+
+@dataclass(frozen=True)
+class _Whole:
+    data: bytes  # what goes into the archive
+    method: int
+    crc: int
+    size: int
+    sha256: str
+
+
+def method_for(source: SourceFile) -> int:
+    if source.size == 0 or source.path.suffix.lower() in STORED_SUFFIXES:
+        return STORED
+    return DEFLATED
+
+
+def _pack_whole(source: SourceFile) -> _Whole:
+    with source.path.open("rb") as handle:
+        raw = handle.read()
+    method = method_for(source) if raw else STORED
+    data = raw
+    if method == DEFLATED:
+        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+        data = compressor.compress(raw) + compressor.flush()
+        if len(data) >= len(raw):
+            method, data = STORED, raw
+    return _Whole(data, method, zlib.crc32(raw), len(raw), hashlib.sha256(raw).hexdigest())
+
+
+def _pack_batch(batch: Sequence[SourceFile]) -> list[_Whole]:
+    return [_pack_whole(source) for source in batch]
+
+
+def _pack_piece(piece: _Piece) -> tuple[bytes, bytes]:
+    """(raw bytes, archive bytes) of one piece of a large file."""
+    with piece.source.path.open("rb") as handle:
+        handle.seek(piece.offset)
+        raw = handle.read(piece.length)
+    if method_for(piece.source) == STORED:
+        return raw, raw
+    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    out = compressor.compress(raw)
+    out += compressor.flush(zlib.Z_FINISH if piece.last else zlib.Z_SYNC_FLUSH)
+    return raw, out
+
+
+_Task = tuple[str, object]
+
+
+def _tasks(files: Sequence[SourceFile]) -> Iterator[tuple[str, list[SourceFile] | _Piece]]:
+    batch: list[SourceFile] = []
+    batch_bytes = 0
+    for source in files:
+        if source.size <= PIECE:
+            batch.append(source)
+            batch_bytes += source.size
+            if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                yield "batch", batch
+                batch, batch_bytes = [], 0
+            continue
+        if batch:
+            yield "batch", batch
+            batch, batch_bytes = [], 0
+        offsets = range(0, source.size, PIECE)
+        for offset in offsets:
+            length = min(PIECE, source.size - offset)
+            yield "piece", _Piece(source, offset, length, offset + length >= source.size)
+    if batch:
+        yield "batch", batch
+
+
+def pack_files(
+    writer: ZipWriter,
+    files: Sequence[SourceFile],
+    *,
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[FileRecord]:
+    """Write ``files`` (in order) into ``writer``; return their manifest records."""
+    records: list[FileRecord] = []
+    window = max(2, workers * 3)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pending: deque[tuple[str, object, Future[object]]] = deque()
+        tasks = _tasks(files)
+
+        def refill() -> None:
+            while len(pending) < window:
+                try:
+                    kind, task = next(tasks)
+                except StopIteration:
+                    return
+                work = _pack_batch if kind == "batch" else _pack_piece
+                pending.append((kind, task, pool.submit(work, task)))  # type: ignore[arg-type]
+
+        refill()
+        sha = hashlib.sha256()
+        crc = 0
+        size = 0
+        while pending:
+            kind, task, future = pending.popleft()
+            result = future.result()
+            refill()
+            if kind == "batch":
+                assert isinstance(task, list) and isinstance(result, list)
+                for source, whole in zip(task, result, strict=True):
+                    writer.add_complete(
+                        source.rel,
+                        source.mode,
+                        source.mtime,
+                        whole.method,
+                        whole.data,
+                        whole.crc,
+                        whole.size,
+                    )
+                    records.append(FileRecord(source.rel, whole.size, source.mode, whole.sha256))
+                    if progress:
+                        progress(whole.size)
+                continue
+            assert isinstance(task, _Piece) and isinstance(result, tuple)
+            raw, out = result
+            if task.offset == 0:
+                writer.begin(
+                    task.source.rel,
+                    task.source.mode,
+                    task.source.mtime,
+                    method_for(task.source),
+                    task.source.size,
+                )
+                sha, crc, size = hashlib.sha256(), 0, 0
+            sha.update(raw)
+            crc = zlib.crc32(raw, crc)
+            size += len(raw)
+            writer.write(out)
+            if progress:
+                progress(len(raw))
+            if task.last:
+                writer.finish(crc, size)
+                records.append(FileRecord(task.source.rel, size, task.source.mode, sha.hexdigest()))
+    return records

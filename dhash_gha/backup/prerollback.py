@@ -1,0 +1,82 @@
+"""The state a restore replaces, archived first to ``rollbacks/pre_rollback_{env}_{ts}.tar.gz``.
+
+Written under a temporary name and renamed, with a ``.sha256`` sidecar, so
+a restore can itself be undone: ``restore_backup`` accepts this archive
+as a verified source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dhash_gha.backup.atomic import fsync_dir, open_exclusive, publish, temp_beside, write_atomic
+from dhash_gha.backup.patterns import excluded
+from dhash_gha.backup.sidecar import format_sidecar
+from dhash_gha.workspace import Workspace
+
+GZIP_LEVEL = 1  # a rollback is waiting: speed over size
+
+
+class _HashingWriter:
+    """A file object that hashes what passes through it."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        written: int = self.handle.write(data)
+        return written
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def _free_name(ws: Workspace, env: str, moment: datetime) -> Path:
+    moment = moment.replace(microsecond=0)
+    while ws.pre_rollback_archive(env, moment).exists():
+        moment += timedelta(seconds=1)
+    return ws.pre_rollback_archive(env, moment)
+
+
+def write_pre_rollback(
+    ws: Workspace, env: str, items: Sequence[str], exclude: Sequence[str], moment: datetime
+) -> Path:
+    """Archive the current ``items`` (those that exist); returns the published archive."""
+    ws.rollbacks_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = _free_name(ws, env, moment)
+    temp = temp_beside(target)
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        return None if excluded(info.name, exclude) else info
+
+    try:
+        with open_exclusive(temp) as raw:
+            hashing = _HashingWriter(raw)
+            with tarfile.open(
+                fileobj=hashing,
+                mode="w:gz",
+                compresslevel=GZIP_LEVEL,  # type: ignore[call-overload]
+            ) as archive:
+                for item in items:
+                    path = ws.root.joinpath(*item.split("/"))
+                    if os.path.lexists(path):
+                        archive.add(path, arcname=item, recursive=True, filter=keep)
+            raw.flush()
+            os.fsync(raw.fileno())
+        publish(temp, target)
+        digest = hashing.digest.hexdigest()
+        write_atomic(
+            ws.sidecar(target), format_sidecar(digest, target.name, "rollbacks/").encode("ascii")
+        )
+    finally:
+        temp.unlink(missing_ok=True)
+    fsync_dir(ws.rollbacks_dir)
+    return target

@@ -1,0 +1,239 @@
+"""``restore_backup``: the primitive a rollback uses.
+
+1. Finish any restore a crash interrupted (its journal says how far it got).
+2. Check the source: a dhash-gha zip needs its sidecar; a ``.tar.gz``
+   (the runbook's emergency backup) needs ``unverified=True`` unless it has
+   a sidecar (pre-rollback archives do).
+3. Check every entry, then extract into ``.dhash-restore-<ts>/new/`` while
+   checking every size, CRC and hash (the whole-file checksum runs alongside).
+   Nothing outside the staging directory has been written yet.
+4. Archive the current state to ``rollbacks/pre_rollback_{env}_{ts}.tar.gz``.
+5. Write the journal and swap each include item in by renames (``swap.py``).
+
+It does not stop or start anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dhash_gha.backup.atomic import write_atomic
+from dhash_gha.backup.extract import extract_tar, extract_zip
+from dhash_gha.backup.prerollback import write_pre_rollback
+from dhash_gha.backup.progress import Progress, rate_fields
+from dhash_gha.backup.settings import BackupSettings, load_settings
+from dhash_gha.backup.swap import (
+    Fault,
+    Journal,
+    complete,
+    remove_tree,
+    stale_staging,
+    write_journal,
+)
+from dhash_gha.backup.verify import check_path, file_sha256, sidecar_digest
+from dhash_gha.clock import Clock
+from dhash_gha.errors import BadInput, CheckFailed
+from dhash_gha.reporter import Reporter
+from dhash_gha.workspace import Workspace
+
+TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    source: Path
+    pre_rollback_archive: Path
+    manifest: dict[str, Any]
+    files: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    resumed: bool = False
+
+
+def _kind(source: Path) -> str:
+    name = source.name.lower()
+    if name.endswith(".zip"):
+        return "zip"
+    if name.endswith(TAR_SUFFIXES):
+        return "tar"
+    raise BadInput(
+        f"cannot restore from {source.name}: not a .zip backup or a .tar.gz archive",
+        tip="pass a backups/dhash_{env}_{ts}.zip (see `dhash-gha backup list --env ENV`)",
+    )
+
+
+def resume_pending(
+    ws: Workspace, reporter: Reporter, fault: Fault | None = None
+) -> tuple[Journal, dict[str, Any]] | None:
+    """Complete a restore that was interrupted mid-swap; returns its journal and manifest."""
+    if not ws.restore_journal.exists():
+        return None
+    journal = Journal.load(ws.restore_journal)
+    manifest_file = ws.root / journal.staging / "manifest.json"
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    reporter.warning(
+        f"completing the interrupted restore from {journal.source} (journal {ws.restore_journal})"
+    )
+    complete(ws, journal, fault)
+    reporter.event("restore_resumed", source=journal.source, pre_rollback=journal.pre_rollback)
+    return journal, manifest
+
+
+def _same_source(ws: Workspace, recorded: str, source: Path) -> bool:
+    return (ws.root / recorded).resolve() == source.resolve()
+
+
+def _check_source(source: Path, kind: str, unverified: bool, reporter: Reporter) -> str | None:
+    """The checksum the source must have, or None for an explicitly unverified archive."""
+    has_sidecar = Workspace.sidecar(source).exists()
+    if kind == "zip" or has_sidecar:
+        return sidecar_digest(source)
+    if not unverified:
+        raise BadInput(
+            f"{source.name} has no .sha256 sidecar, so it cannot be verified",
+            tip="check the archive yourself, then pass --unverified to restore it anyway",
+        )
+    reporter.warning(f"restoring {source.name} UNVERIFIED (no checksum): requested explicitly")
+    reporter.event("restore_unverified", "WARNING", source=source.name)
+    return None
+
+
+def _staging(ws: Workspace, clock: Clock) -> Path:
+    moment = clock.now()
+    while ws.restore_staging(moment).exists():
+        moment += timedelta(seconds=1)
+    path = ws.restore_staging(moment)
+    path.mkdir(mode=0o700)
+    return path
+
+
+def _extract(
+    source: Path,
+    kind: str,
+    new: Path,
+    ws: Workspace,
+    env: str,
+    settings: BackupSettings,
+    progress: Progress,
+    workers: int,
+) -> dict[str, Any]:
+    if kind == "zip":
+        return extract_zip(
+            source,
+            new,
+            allowed_include=settings.include,
+            limits=settings.limits,
+            workers=workers,
+            final_root=ws.root,
+            progress=progress.advance,
+        )
+    return extract_tar(
+        source,
+        new,
+        environment=env,
+        include=settings.include,
+        limits=settings.limits,
+        final_root=ws.root,
+        progress=progress.advance,
+    )
+
+
+def restore_backup(
+    ws: Workspace,
+    env: str,
+    source: Path,
+    *,
+    clock: Clock,
+    reporter: Reporter,
+    unverified: bool = False,
+    fault: Fault | None = None,
+    workers: int | None = None,
+) -> RestoreResult:
+    """Restore ``source`` over the workspace's include set; see the module doc for the steps."""
+    started = clock.monotonic()
+    source = Path(source)
+    if not source.is_absolute() and not source.exists():
+        source = ws.root / source
+    settings = load_settings(ws, env)
+    pending = resume_pending(ws, reporter, fault)
+    check_path(source)
+    if pending and _same_source(ws, pending[0].source, source):
+        journal, manifest = pending
+        return RestoreResult(source, ws.root / journal.pre_rollback, manifest, resumed=True)
+    for stale in stale_staging(ws):
+        remove_tree(stale)
+    kind = _kind(source)
+    expected = _check_source(source, kind, unverified, reporter)
+    staging = _staging(ws, clock)
+    progress = Progress("restore", source.stat().st_size, reporter.err_stream, clock)
+    workers = workers or os.cpu_count() or 1
+    try:
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            whole = hasher.submit(file_sha256, source) if expected else None
+            try:
+                manifest = _extract(
+                    source, kind, staging / "new", ws, env, settings, progress, workers
+                )
+            finally:
+                actual = whole.result() if whole else None
+        progress.close()
+        if expected and actual != expected:
+            raise CheckFailed(
+                f"{source.name}: sha256 {actual} does not match its sidecar's {expected}",
+                tip="the backup changed after it was made; use another one",
+            )
+        if manifest.get("environment") != env:
+            raise BadInput(
+                f"{source.name} is a backup of {manifest.get('environment')!r}, not {env!r}",
+                tip=f"pick a backup of {env} (`dhash-gha backup list --env {env}`)",
+            )
+        items = list(manifest["include"])
+        if not items:
+            raise BadInput(f"{source.name} holds nothing to restore")
+        if fault:
+            fault("extracted")
+        pre_rollback = write_pre_rollback(ws, env, items, settings.exclude, clock.now())
+        if fault:
+            fault("archived")
+        write_atomic(staging / "manifest.json", json.dumps(manifest).encode("utf-8"))
+        journal = Journal(
+            staging=staging.name,
+            items=[{"path": item, "present": True} for item in items],
+            source=os.path.relpath(source, ws.root),
+            pre_rollback=pre_rollback.relative_to(ws.root).as_posix(),
+            environment=env,
+        )
+    except BaseException:
+        remove_tree(staging)
+        raise
+    write_journal(ws, journal)
+    if fault:
+        fault("journal")
+    complete(ws, journal, fault)
+    seconds = clock.monotonic() - started
+    totals = manifest.get("totals", {})
+    result = RestoreResult(
+        source,
+        pre_rollback,
+        manifest,
+        int(totals.get("files", 0)),
+        int(totals.get("bytes", 0)),
+        seconds,
+    )
+    reporter.event(
+        "restore_complete",
+        source=source.name,
+        pre_rollback=journal.pre_rollback,
+        verified=expected is not None,
+        **rate_fields(result.files, result.bytes, seconds),
+    )
+    return result
