@@ -108,7 +108,7 @@ class Service:
         until = time.monotonic() + deadline
         while time.monotonic() < until:
             if self.process.poll() is not None:
-                out, err = self.process.communicate()
+                _out, err = self.process.communicate()
                 raise AssertionError(f"service exited {self.process.returncode}: {err.decode()}")
             try:
                 httpx.get(self.url + "/healthz", timeout=1.0)

@@ -25,9 +25,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     (media / "ok.png").write_bytes(image_with_hash(0x1234))
     outside = ws / "outside.png"
     outside.write_bytes(image_with_hash(0x4321))
-    if hasattr(os, "symlink"):
+    try:
         (media / "escape.png").symlink_to(outside)
         (media / "linked_dir").symlink_to(ws / "config", target_is_directory=True)
+    except OSError:  # Windows without the symlink privilege
+        pass
     running = Service(ws, "staging")
     yield running
     running.stop()
@@ -95,9 +97,10 @@ def test_bad_upload_is_refused_clearly(
 def test_paths_outside_the_media_root_are_refused(
     service: Service, path: str, status: int, words: str
 ) -> None:
-    if "escape" in path or "linked" in path:
-        if not hasattr(os, "symlink"):
-            pytest.skip("no symlinks on this platform")
+    if ("escape" in path or "linked" in path) and not (
+        service.ws / "media" / path.split("/")[0]
+    ).is_symlink():
+        pytest.skip("no symlinks on this platform")
     attempts, failures = _counters(service)
     reply = service.post_path(path)
     assert reply.status_code == status, reply.text
