@@ -182,8 +182,8 @@ def plan_waves(hosts_text: str, labels_text: str = "") -> Waves:
     hosts = _hosts(hosts_text)
     if not hosts:
         return Waves(_labels(labels_text), [])
-    waves = [{"host": h, "runs-on": ["self-hosted", h]} for h in hosts]
-    return Waves(waves[0]["runs-on"], waves[1:])
+    rest: list[dict[str, Any]] = [{"host": h, "runs-on": ["self-hosted", h]} for h in hosts[1:]]
+    return Waves(["self-hosted", hosts[0]], rest)
 
 
 def summary_table(rows: Sequence[tuple[str, str]]) -> str:
