@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fake_github import SHAPES_ENV, FakeGitHub, shapes_dir  # noqa: E402
+from fake_github import SHAPES_ENV, FakeGitHub, shapes_dir
 
 
 @pytest.fixture
@@ -26,5 +26,7 @@ def fake_github() -> Iterator[FakeGitHub]:
         yield fake
     finally:
         fake.stop()
-    assert not fake.validation_failures, f"request bodies GitHub would reject: {fake.validation_failures}"
+    assert not fake.validation_failures, (
+        f"request bodies GitHub would reject: {fake.validation_failures}"
+    )
     assert not fake.unrouted, f"requests to endpoints outside the shapes: {fake.unrouted}"

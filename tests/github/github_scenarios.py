@@ -51,7 +51,11 @@ def classic_compliant(fake: FakeGitHub) -> dict[str, Any]:
 
 def rules_compliant(fake: FakeGitHub, ruleset_id: int = 42) -> list[dict[str, Any]]:
     """Branch rules (as rules/branches answers) that meet the whole policy."""
-    source = {"ruleset_source_type": "Repository", "ruleset_source": REPO_ARG, "ruleset_id": ruleset_id}
+    source = {
+        "ruleset_source_type": "Repository",
+        "ruleset_source": REPO_ARG,
+        "ruleset_id": ruleset_id,
+    }
     return [
         {"type": "deletion", **source},
         {"type": "non_fast_forward", **source},
@@ -80,13 +84,17 @@ def rules_compliant(fake: FakeGitHub, ruleset_id: int = 42) -> list[dict[str, An
     ]
 
 
-def ruleset(fake: FakeGitHub, ruleset_id: int = 42, bypass: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def ruleset(
+    fake: FakeGitHub, ruleset_id: int = 42, bypass: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     data = fake.example("repos/get-repo-ruleset")
     data.update(id=ruleset_id, name=f"protect-main-{ruleset_id}", bypass_actors=bypass or [])
     return data
 
 
-def codeowners_file(fake: FakeGitHub, text: str | None, location: str = ".github/CODEOWNERS") -> None:
+def codeowners_file(
+    fake: FakeGitHub, text: str | None, location: str = ".github/CODEOWNERS"
+) -> None:
     for candidate in (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"):
         fake.not_found("repos/get-content", path=candidate)
     if text is None:
@@ -107,7 +115,7 @@ def codeowners_file(fake: FakeGitHub, text: str | None, location: str = ".github
 def protected(
     fake: FakeGitHub,
     *,
-    classic: dict[str, Any] | None | str = "compliant",
+    classic: dict[str, Any] | str | None = "compliant",
     rules: list[dict[str, Any]] | None = None,
     rulesets: dict[int, dict[str, Any]] | None = None,
     admin: bool = True,

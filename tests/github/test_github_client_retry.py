@@ -93,7 +93,9 @@ def test_server_error_retried_a_bounded_number_of_times(fake_github: FakeGitHub)
 
 def test_401_is_token_invalid_and_never_retried(fake_github: FakeGitHub) -> None:
     client, _ = _client(fake_github)
-    fake_github.set("users/get-authenticated", Answer(401, fake_github.error_body(401, "Bad credentials")))
+    fake_github.set(
+        "users/get-authenticated", Answer(401, fake_github.error_body(401, "Bad credentials"))
+    )
     with pytest.raises(GitHubUnauthorized, match="invalid or expired") as caught:
         client.get("/user")
     assert caught.value.exit_code == 2
@@ -110,7 +112,9 @@ def test_unreachable_api_is_a_clear_error() -> None:
 
 
 def test_token_and_api_url_from_the_environment() -> None:
-    creds = credentials_from_env({"GH_TOKEN": "abc", "GITHUB_API_URL": "https://ghe.example/api/v3/"})
+    creds = credentials_from_env(
+        {"GH_TOKEN": "abc", "GITHUB_API_URL": "https://ghe.example/api/v3/"}
+    )
     assert creds.token == "abc" and creds.api_url == "https://ghe.example/api/v3"
     assert credentials_from_env({"GITHUB_TOKEN": "x", "GH_TOKEN": "y"}).token == "x"
     assert credentials_from_env({"GITHUB_TOKEN": "x"}).api_url == "https://api.github.com"
@@ -131,10 +135,15 @@ def test_pagination_follows_link_next(fake_github: FakeGitHub) -> None:
     first = fake_github.example("issues/list-for-repo")
     second = fake_github.example("issues/list-for-repo")
     second[0]["number"] = 2
-    fake_github.set("issues/list-for-repo", lambda fake, rec: Answer(
-        200,
-        second if rec.query.get("page") == "2" else first,
-        {} if rec.query.get("page") == "2" else {"Link": f'<{fake.url}/repos/a/b/issues?page=2>; rel="next"'},
-    ))
+    fake_github.set(
+        "issues/list-for-repo",
+        lambda fake, rec: Answer(
+            200,
+            second if rec.query.get("page") == "2" else first,
+            {}
+            if rec.query.get("page") == "2"
+            else {"Link": f'<{fake.url}/repos/a/b/issues?page=2>; rel="next"'},
+        ),
+    )
     numbers = [i["number"] for i in client.paginate("/repos/a/b/issues")]
     assert numbers == [first[0]["number"], 2]

@@ -10,7 +10,9 @@ from dhash_gha.github.client import GitHubApiError
 from dhash_gha.github.incidents import marker, upsert_incident_issue
 
 
-def _upsert(fake: FakeGitHub, *, env: str = "production", release: str | None = "r-42", body: str = "report") -> str:
+def _upsert(
+    fake: FakeGitHub, *, env: str = "production", release: str | None = "r-42", body: str = "report"
+) -> str:
     return upsert_incident_issue(
         "acme/dhash",
         token="t",
@@ -86,4 +88,6 @@ def test_bad_repo_is_bad_input() -> None:
     from dhash_gha.errors import BadInput
 
     with pytest.raises(BadInput):
-        upsert_incident_issue("nope", token="t", api_url=None, env="e", release=None, title="t", body="b")
+        upsert_incident_issue(
+            "nope", token="t", api_url=None, env="e", release=None, title="t", body="b"
+        )
