@@ -28,6 +28,7 @@ def wait_healthy(
     consecutive: int = 1,
     is_alive: Callable[[], bool] | None = None,
     prober: Callable[[str, float], HealthProbe] = probe,
+    announce: bool = True,
 ) -> HealthWait:
     """Probe ``health.url`` every ``interval_seconds`` until ``consecutive`` OKs in a row.
 
@@ -53,8 +54,9 @@ def wait_healthy(
         reporter.event("health_probe", ok=result.ok, detail=result.detail, attempt=attempts,
                        consecutive=in_a_row)
         if in_a_row >= consecutive:
-            reporter.info(f"healthy: {detail} ({in_a_row} consecutive OK, {attempts} probes)",
-                          event="healthy")
+            if announce:
+                reporter.info(f"healthy: {detail} ({in_a_row} consecutive OK, {attempts} probes)",
+                              event="healthy")
             return HealthWait(True, attempts, in_a_row, detail, clock.monotonic() - started)
         if clock.monotonic() - started + interval > deadline:
             return HealthWait(False, attempts, in_a_row, f"{detail} (deadline {deadline:g}s)",

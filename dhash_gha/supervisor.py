@@ -130,6 +130,10 @@ def port_in_use(host: str, port: int) -> bool:
         return False
 
 
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 # --- the built-in supervisor -----------------------------------------------------------
 def _supervised_status(ws: Workspace, env: str, clock: Clock) -> ProcessStatus:
     data = read_pidfile(ws, env)
@@ -143,7 +147,7 @@ def _supervised_status(ws: Workspace, env: str, clock: Clock) -> ProcessStatus:
         return ProcessStatus(False, pid, started, None, f"not running (pid {pid} has exited)")
     uptime = None
     if isinstance(started, str):
-        uptime = max(0.0, (clock.now() - datetime.fromisoformat(started)).total_seconds())
+        uptime = max(0.0, (clock.now() - _parse_iso(started)).total_seconds())
     return ProcessStatus(True, pid, started, uptime, f"running (pid {pid})")
 
 

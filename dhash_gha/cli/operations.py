@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+from typing import TYPE_CHECKING, Any
 
-from dhash_gha.cli._base import add_command, add_env, not_built
+from dhash_gha.cli._base import add_command, add_env
+
+if TYPE_CHECKING:
+    from dhash_gha.context import Context
 
 
 def register(subparsers: Any) -> None:
@@ -12,15 +16,16 @@ def register(subparsers: Any) -> None:
         subparsers,
         "preflight",
         "check an environment is ready for a deploy (✅/❌ with the fix)",
-        not_built("preflight"),
+        _preflight,
     )
     add_env(preflight)
+    preflight.add_argument("--json", action="store_true", help="print results as JSON")
 
     deploy = add_command(
         subparsers,
         "deploy",
         "deploy the workspace's release: lock, backup, build, restart, health, record, monitor",
-        not_built("deploy"),
+        _deploy,
     )
     add_env(deploy)
     deploy.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
@@ -34,15 +39,13 @@ def register(subparsers: Any) -> None:
         help="deploy even though this preflight check fails (logged; repeatable)",
     )
 
-    migrate = add_command(
-        subparsers, "migrate", "run data migrations forward or backward", not_built("migrate")
-    )
+    migrate = add_command(subparsers, "migrate", "run data migrations forward or backward", _migrate)
     add_env(migrate)
     migrate.add_argument("--type", choices=["forward", "backward"], required=True)
     migrate.add_argument("--to", metavar="VERSION", help="target version (default: all / one)")
     migrate.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
 
-    smoke = add_command(subparsers, "smoke", "smoke-test the running component", not_built("smoke"))
+    smoke = add_command(subparsers, "smoke", "smoke-test the running component", _smoke)
     add_env(smoke)
     phase = smoke.add_mutually_exclusive_group(required=True)
     phase.add_argument("--post-deploy", action="store_true")
@@ -51,7 +54,7 @@ def register(subparsers: Any) -> None:
     smoke.add_argument("--json", action="store_true", help="print results as JSON")
 
     rollback = add_command(
-        subparsers, "rollback", "restore an environment from a backup", not_built("rollback")
+        subparsers, "rollback", "restore an environment from a backup", _rollback
     )
     add_env(rollback)
     rollback.add_argument("--backup", default="latest", metavar="PATH|latest")
@@ -64,7 +67,155 @@ def register(subparsers: Any) -> None:
     )
 
     service = add_command(
-        subparsers, "service", "start, stop or show the component process", not_built("service")
+        subparsers, "service", "start, stop or show the component process", _service
     )
     service.add_argument("action", choices=["start", "stop", "status"])
     add_env(service)
+
+
+def _preflight(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.checklist import as_json, failed
+    from dhash_gha.preflight import run_preflight
+
+    ws = ctx.workspace()
+    ctx.reporter.attach_log(ws.log_file("preflight", args.env, ctx.clock.now()))
+    results = run_preflight(ws, args.env, environ=ctx.environ, clock=ctx.clock,
+                            reporter=ctx.reporter)
+    if args.json:
+        ctx.reporter.info(as_json(results, environment=args.env))
+    else:
+        for result in results:
+            ctx.reporter.info(result.line(), event="preflight_check", check=result.name,
+                              ok=result.ok)
+    bad = failed(results)
+    if bad:
+        ctx.reporter.error(f"preflight: {len(bad)} check(s) failed: "
+                           f"{', '.join(r.name for r in bad)}")
+        return 1
+    return 0
+
+
+def _deploy(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.deploy import deploy
+
+    result = deploy(
+        ctx.workspace(), args.env, environ=ctx.environ, clock=ctx.clock, reporter=ctx.reporter,
+        dry_run=args.dry_run, no_backup=args.no_backup, no_monitor=args.no_monitor,
+        skip_preflight=args.skip_preflight,
+    )
+    if not result.dry_run:
+        ctx.reporter.summary(f"### Deployed `{result.release_id}` to `{args.env}`\n\n"
+                             f"- pre-deploy backup: `{result.pre_deploy_backup}`\n"
+                             f"- migration version: `{result.migration_version}`")
+    return 0
+
+
+def _migrate(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.migrate import migrate
+
+    ws = ctx.workspace()
+    from dhash_gha.config import load_env_config
+
+    load_env_config(ws, args.env)  # an unknown environment lists the known ones
+    if args.dry_run:
+        migrate(ws, args.env, args.type, to=args.to, dry_run=True, clock=ctx.clock,
+                reporter=ctx.reporter)
+        return 0
+    from dhash_gha.lock import environment_lock
+
+    ctx.reporter.attach_log(ws.log_file("migrate", args.env, ctx.clock.now()))
+    with environment_lock(ws, args.env, "migrate", clock=ctx.clock):
+        migrate(ws, args.env, args.type, to=args.to, clock=ctx.clock, reporter=ctx.reporter)
+    return 0
+
+
+def _smoke(args: argparse.Namespace, ctx: Context) -> int:
+    from pathlib import Path
+
+    from dhash_gha.checklist import as_json, failed
+    from dhash_gha.smoke import append_output, run_smoke
+
+    ws = ctx.workspace()
+    ctx.reporter.attach_log(ws.log_file("smoke_test", args.env, ctx.clock.now()))
+    phase = "post-rollback" if args.post_rollback else "post-deploy"
+    results = run_smoke(ws, args.env, post_rollback=args.post_rollback, clock=ctx.clock,
+                        reporter=ctx.reporter)
+    if args.json:
+        ctx.reporter.info(as_json(results, environment=args.env, phase=phase))
+    else:
+        for result in results:
+            ctx.reporter.info(result.line(), event="smoke_check", check=result.name,
+                              ok=result.ok)
+    if args.output:
+        target = Path(args.output)
+        append_output(target if target.is_absolute() else Path.cwd() / target, phase, args.env,
+                      results)
+    bad = failed(results)
+    if bad:
+        ctx.reporter.error(f"smoke {phase}: {len(bad)} check(s) failed: "
+                           f"{', '.join(r.name for r in bad)}")
+        return 1
+    ctx.reporter.info(f"smoke {phase}: all {len(results)} checks passed")
+    return 0
+
+
+def _ask(question: str) -> bool:
+    try:
+        answer = input(question)
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _rollback(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.rollback import rollback
+
+    result = rollback(
+        ctx.workspace(), args.env, backup=args.backup, environ=ctx.environ, clock=ctx.clock,
+        reporter=ctx.reporter, force=args.force, dry_run=args.dry_run,
+        unverified=args.unverified, confirm=_ask if ctx.interactive else None,
+        reason="manual rollback",
+    )
+    if not result.dry_run:
+        ctx.reporter.summary(f"### Rolled `{args.env}` back\n\n- backup: `{result.backup.name}`\n"
+                             f"- release: `{result.to_release}`\n"
+                             f"- migration version: `{result.migration_to}`")
+    return 0
+
+
+def _service(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha import supervisor
+    from dhash_gha.config import load_env_config
+
+    ws = ctx.workspace()
+    config = load_env_config(ws, args.env)
+    if args.action == "status":
+        from dhash_gha.envstatus import environment_status
+
+        state = environment_status(ws, args.env, clock=ctx.clock)
+        for line in state.lines()[:4]:
+            ctx.reporter.info(line)
+        return 0 if state.running else 1
+    from dhash_gha.lock import environment_lock
+
+    ctx.reporter.attach_log(ws.log_file("service", args.env, ctx.clock.now()))
+    with environment_lock(ws, args.env, f"service {args.action}", clock=ctx.clock):
+        if args.action == "stop":
+            supervisor.stop(ws, args.env, config, environ=ctx.environ, clock=ctx.clock,
+                            reporter=ctx.reporter)
+            return 0
+        from dhash_gha.readiness import wait_healthy
+        from dhash_gha.release import read_release
+
+        record = read_release(ws, args.env) or {}
+        started = supervisor.start(ws, args.env, config, environ=ctx.environ, clock=ctx.clock,
+                                   reporter=ctx.reporter, git_commit=record.get("git_commit"))
+        waited = wait_healthy(
+            config, clock=ctx.clock, reporter=ctx.reporter,
+            is_alive=(lambda: supervisor.status(ws, args.env, config, clock=ctx.clock).running)
+            if started.pid is not None else None,
+        )
+    if not waited.ok:
+        ctx.reporter.error(f"the component started but is not healthy: {waited.detail}")
+        return 1
+    return 0

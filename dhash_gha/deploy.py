@@ -1,0 +1,381 @@
+"""Deploying the workspace's release to an environment.
+
+lock → preflight → pre-deploy backup → install → build → stop the old
+component → pending forward migrations → start → wait for health → release
+record + history → release snapshot → monitor. A release that never becomes
+healthy is rolled back to its pre-deploy backup (RollbackPerformed, exit 3;
+RollbackFailed, exit 4, when that fails too).
+
+Which backup is "pre-deploy": the workspace is a checkout, so by the time
+``deploy`` runs the new release may already be in src/ and config/. When the
+tree still matches the running release (or nothing runs yet), a fresh backup
+is made. When it no longer does, a fresh backup would hold the *new* files,
+so the running release's snapshot (a backup taken right after it became
+healthy, named in the deploy history) is the pre-deploy backup instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dhash_gha.clock import Clock, iso_utc, utc_stamp
+from dhash_gha.errors import BadInput, CheckFailed, DhashError, RollbackPerformed
+from dhash_gha.reporter import Reporter
+from dhash_gha.workspace import Workspace
+
+
+@dataclass
+class DeployResult:
+    release_id: str
+    dry_run: bool
+    pre_deploy_backup: str | None = None
+    migration_version: str | None = None
+    release_backup: str | None = None
+    snapshot: bool = True
+    plan: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BackupChoice:
+    """``reuse`` names an existing backup; ``create`` says a fresh one must be made."""
+
+    reuse: str | None
+    create: bool
+    why: str
+
+
+def choose_pre_deploy_backup(
+    running: Mapping[str, Any] | None,
+    tree_sha256: str,
+    snapshot: str | None,
+    *,
+    no_backup: bool,
+    latest: str | None,
+) -> BackupChoice:
+    """Pure: which backup brings back what runs now (see the module docstring)."""
+    if running is not None and running.get("tree_sha256") != tree_sha256:
+        if snapshot:
+            return BackupChoice(
+                snapshot, False,
+                f"the tree already holds the new release: the snapshot of running release "
+                f"{running.get('release_id')} is the pre-deploy backup",
+            )
+        if no_backup:
+            return BackupChoice(latest, False, "--no-backup: using the latest backup "
+                                "(no snapshot of the running release is known)")
+        return BackupChoice(
+            None, True,
+            "no snapshot of the running release is known: backing up the tree as it is "
+            "(it already holds the new files, so a rollback restores them)",
+        )
+    if no_backup:
+        return BackupChoice(latest, False, "--no-backup: using the latest existing backup")
+    return BackupChoice(None, True, "backing up the running release")
+
+
+def git_commit(ws: Workspace, environ: Mapping[str, str]) -> str | None:
+    for variable in ("DHASH_GIT_COMMIT", "GITHUB_SHA"):
+        if environ.get(variable):
+            return environ[variable]
+    try:
+        from dhash_gha.backup.gitinfo import git_commit as read_head
+    except ImportError:
+        return None
+    return read_head(ws.root)
+
+
+def _rel(ws: Workspace, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ws.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check_skips(skips: Sequence[str]) -> None:
+    from dhash_gha.preflight import CHECKS
+
+    unknown = [s for s in skips if s not in CHECKS]
+    if unknown:
+        raise BadInput(
+            f"--skip-preflight {unknown[0]!r} is not a preflight check",
+            tip=f"checks: {', '.join(CHECKS)}",
+        )
+
+
+def deploy(
+    ws: Workspace,
+    env: str,
+    *,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
+    dry_run: bool = False,
+    no_backup: bool = False,
+    no_monitor: bool = False,
+    skip_preflight: Sequence[str] = (),
+) -> DeployResult:
+    from dhash_gha.config import load_env_config
+    from dhash_gha.release import read_history, read_release, release_snapshot, release_tops, tree_digest
+
+    check_skips(skip_preflight)
+    config = load_env_config(ws, env)
+    running = read_release(ws, env)
+    tree = tree_digest(ws, release_tops(config))
+    commit = git_commit(ws, environ)
+    release_id = f"{utc_stamp(clock.now())}-{(commit or tree)[:8]}"
+    snapshot = release_snapshot(read_history(ws, env), str(running["release_id"])) if running else None
+    latest = ws.backups(env)[0] if ws.backups(env) else None
+    choice = choose_pre_deploy_backup(
+        running, tree, snapshot, no_backup=no_backup,
+        latest=_rel(ws, latest) if latest else None,
+    )
+    result = DeployResult(release_id, dry_run, snapshot=not no_backup)
+    if dry_run:
+        return _plan(ws, env, config, result, choice, running, environ, clock, reporter,
+                     no_backup, no_monitor, skip_preflight)
+    from dhash_gha.lock import environment_lock
+    from dhash_gha.rollback import log_to
+
+    with environment_lock(ws, env, "deploy", clock=clock), log_to(
+        reporter, ws.log_file("deploy", env, clock.now())
+    ):
+        reporter.event("deploy_start", release=release_id, git_commit=commit or "")
+        _preflight(ws, env, environ, clock, reporter, skip_preflight)
+        result.pre_deploy_backup = _pre_deploy_backup(ws, env, choice, clock, reporter)
+        _build(ws, env, config, environ, clock, reporter)
+        _switch(ws, env, config, result, running, commit, tree, environ, clock, reporter)
+    if not no_monitor:
+        _monitor(ws, env, environ, clock, reporter)
+    else:
+        reporter.info("monitoring not started (--no-monitor)", event="monitor_skipped")
+    return result
+
+
+def _preflight(
+    ws: Workspace, env: str, environ: Mapping[str, str], clock: Clock, reporter: Reporter,
+    skips: Sequence[str],
+) -> None:
+    from dhash_gha.preflight import run_preflight
+
+    with reporter.group(f"preflight: {env}"):
+        results = run_preflight(ws, env, environ=environ, clock=clock, reporter=reporter)
+        for check in results:
+            reporter.info(check.line(), event="preflight_check", check=check.name, ok=check.ok)
+    blocking = [c for c in results if not c.ok and c.name not in skips]
+    for check in results:
+        if not check.ok and check.name in skips:
+            reporter.warning(f"preflight check '{check.name}' failed and is skipped "
+                             f"(--skip-preflight): {check.detail}")
+    if blocking:
+        first = blocking[0]
+        raise CheckFailed(
+            f"preflight failed: {', '.join(c.name for c in blocking)} — {first.detail}; "
+            "nothing was deployed",
+            tip=(first.fix or "fix it") + f" (or, knowingly: --skip-preflight {first.name})",
+        )
+
+
+def _pre_deploy_backup(
+    ws: Workspace, env: str, choice: BackupChoice, clock: Clock, reporter: Reporter
+) -> str | None:
+    reporter.info(f"pre-deploy backup: {choice.why}", event="pre_deploy_backup")
+    if not choice.create:
+        if choice.reuse is None:
+            reporter.warning("no pre-deploy backup: a failed release cannot be rolled back")
+            return None
+        from dhash_gha.backup import verify_backup
+
+        verify_backup(ws.root / choice.reuse)
+        reporter.info(f"pre-deploy backup {choice.reuse} verifies")
+        return choice.reuse
+    from dhash_gha.backup import create_backup
+
+    made = create_backup(ws, env, clock=clock, reporter=reporter)
+    reporter.info(f"pre-deploy backup: {_rel(ws, made.path)}", event="backup_created")
+    return _rel(ws, made.path)
+
+
+def _build(
+    ws: Workspace, env: str, config: Mapping[str, Any], environ: Mapping[str, str],
+    clock: Clock, reporter: Reporter,
+) -> None:
+    from dhash_gha.procs import expand, run_command
+    from dhash_gha.supervisor import component_cwd, placeholders
+
+    timeout = float(config["component"].get("command_timeout_seconds", 600))
+    for label in ("install_command", "build_command"):
+        argv = config["component"].get(label)
+        if not argv:
+            continue
+        with reporter.group(label.replace("_command", "")):
+            run_command(
+                label.replace("_command", ""), expand(argv, placeholders(ws, env, config)),
+                cwd=component_cwd(ws, config), environ=environ, timeout=timeout, clock=clock,
+                reporter=reporter,
+            )
+
+
+def _switch(
+    ws: Workspace, env: str, config: Mapping[str, Any], result: DeployResult,
+    running: Mapping[str, Any] | None, commit: str | None, tree: str,
+    environ: Mapping[str, str], clock: Clock, reporter: Reporter,
+) -> None:
+    from dhash_gha import supervisor
+    from dhash_gha.migrate import current_version, migrate
+    from dhash_gha.readiness import wait_healthy
+
+    supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
+    try:
+        migrate(ws, env, "forward", clock=clock, reporter=reporter)
+        started = supervisor.start(ws, env, config, environ=environ, clock=clock,
+                                   reporter=reporter, git_commit=commit)
+        waited = wait_healthy(
+            config, clock=clock, reporter=reporter,
+            is_alive=(lambda: supervisor.status(ws, env, config, clock=clock).running)
+            if started.pid is not None else None,
+        )
+        failure = None if waited.ok else f"never became healthy: {waited.detail}"
+        if failure and started.pid is not None:
+            tail = supervisor.output_tail(ws, env, 5)
+            if tail:
+                failure += " — last output: " + " | ".join(tail)
+    except DhashError as exc:
+        failure = exc.message
+    if failure:
+        _failed_release(ws, env, config, result, running, failure, environ, clock, reporter)
+    result.migration_version = current_version(ws, env)
+    _record(ws, env, config, result, commit, tree, environ, clock, reporter)
+
+
+def _record(
+    ws: Workspace, env: str, config: Mapping[str, Any], result: DeployResult, commit: str | None,
+    tree: str, environ: Mapping[str, str], clock: Clock, reporter: Reporter,
+) -> None:
+    from dhash_gha.paging import page
+    from dhash_gha.release import append_history, config_digest, write_release
+
+    record = {
+        "release_id": result.release_id,
+        "git_commit": commit,
+        "deployed_at": iso_utc(clock.now()),
+        "pre_deploy_backup": result.pre_deploy_backup,
+        "migration_version": result.migration_version,
+        "config_sha256": config_digest(ws, env),
+        "tree_sha256": tree,
+    }
+    write_release(ws, env, record)
+    if result.snapshot:
+        try:
+            from dhash_gha.backup import create_backup
+
+            snapshot = create_backup(ws, env, clock=clock, reporter=reporter)
+            result.release_backup = _rel(ws, snapshot.path)
+        except DhashError as exc:
+            reporter.warning(f"no snapshot of the new release: {exc.message} (the next deploy "
+                             "will back up the tree as it finds it)")
+    append_history(ws, env, {"type": "deploy", "at": record["deployed_at"], "environment": env,
+                             "ok": True, **record, "release_backup": result.release_backup})
+    message = f"release {result.release_id} deployed to '{env}' and healthy"
+    reporter.info(message, event="deploy_done", release=result.release_id)
+    reporter.set_output("release_id", result.release_id)
+    page(ws, env, "deploy", message, environ=environ, clock=clock, reporter=reporter,
+         details={"release": result.release_id, "backup": result.pre_deploy_backup or ""})
+
+
+def _failed_release(
+    ws: Workspace, env: str, config: Mapping[str, Any], result: DeployResult,
+    running: Mapping[str, Any] | None, failure: str, environ: Mapping[str, str], clock: Clock,
+    reporter: Reporter,
+) -> None:
+    from dhash_gha import supervisor
+    from dhash_gha.release import append_history
+    from dhash_gha.rollback import rollback
+
+    reporter.error(f"release {result.release_id} {failure}")
+    append_history(ws, env, {"type": "deploy", "at": iso_utc(clock.now()), "environment": env,
+                             "ok": False, "release_id": result.release_id, "error": failure,
+                             "pre_deploy_backup": result.pre_deploy_backup})
+    if running is None or result.pre_deploy_backup is None:
+        supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
+        what = "no release ran before it" if running is None else "there is no pre-deploy backup"
+        raise CheckFailed(
+            f"release {result.release_id} {failure}; {what}, so there is nothing to roll back "
+            "to: the component is stopped",
+            tip="fix the release and deploy again",
+        )
+    reporter.info(f"rolling back automatically to {result.pre_deploy_backup}",
+                  event="automatic_rollback")
+    done = rollback(
+        ws, env, backup=result.pre_deploy_backup, environ=environ, clock=clock, reporter=reporter,
+        force=True, automatic=True, reason=f"release {result.release_id} {failure}",
+        release_id=result.release_id, lock_held=True,
+    )
+    raise RollbackPerformed(
+        f"release {result.release_id} {failure}; rolled back automatically to "
+        f"{result.pre_deploy_backup}: release {done.to_release} is healthy again",
+        tip="fix the release (see logs/deploy_*.log and the component output), then deploy again",
+    )
+
+
+def _monitor(
+    ws: Workspace, env: str, environ: Mapping[str, str], clock: Clock, reporter: Reporter
+) -> None:
+    try:
+        from dhash_gha.monitor import run_monitor
+    except ImportError:
+        reporter.info("monitoring skipped: the monitor is not available in this version",
+                      event="monitor_skipped")
+        return
+    run_monitor(ws, env, environ=environ, clock=clock, reporter=reporter, fresh=True)
+
+
+def _plan(
+    ws: Workspace, env: str, config: Mapping[str, Any], result: DeployResult, choice: BackupChoice,
+    running: Mapping[str, Any] | None, environ: Mapping[str, str], clock: Clock,
+    reporter: Reporter, no_backup: bool, no_monitor: bool, skips: Sequence[str],
+) -> DeployResult:
+    from dhash_gha import supervisor
+    from dhash_gha.migrate import plan as migration_plan, discover, read_state
+    from dhash_gha.preflight import run_preflight
+    from dhash_gha.procs import expand
+    from dhash_gha.supervisor import placeholders
+
+    values = placeholders(ws, env, config)
+    checks = run_preflight(ws, env, environ=environ, clock=clock, reporter=reporter)
+    pending = migration_plan(discover(ws), read_state(ws, env), "forward", None)
+    process = supervisor.status(ws, env, config, clock=clock)
+    health = config["health"]
+    steps = [f"take the lock of '{env}'",
+             "preflight: " + ", ".join(f"{c.mark} {c.name}" for c in checks)
+             + (f" (skipping: {', '.join(skips)})" if skips else "")]
+    steps.append("pre-deploy backup: " + choice.why
+                 + (f" ({choice.reuse})" if choice.reuse else ""))
+    for label in ("install_command", "build_command"):
+        argv = config["component"].get(label)
+        if argv:
+            steps.append(f"{label.replace('_command', '')}: {' '.join(expand(argv, values))}")
+    steps.append(f"stop the running component ({process.detail})"
+                 + (f", release {running.get('release_id')}" if running else ""))
+    steps.append("migrate forward: " + (", ".join(s.migration.label for s in pending.steps)
+                                        or f"nothing pending (at {pending.from_version})"))
+    if supervisor.is_commands(config):
+        steps.append("start: " + " ".join(expand(config["component"]["process"]["start"], values)))
+    else:
+        steps.append("start: " + " ".join(expand(config["component"]["process"]["command"], values)))
+    steps.append(f"wait for {health['url']} to answer 200 (deadline "
+                 f"{float(health.get('deadline_seconds', 60)):g}s); otherwise roll back")
+    steps.append(f"record release {result.release_id} in {_rel(ws, ws.release_record(env))} "
+                 f"and {_rel(ws, ws.deploy_history(env))}; snapshot backup"
+                 + (" skipped (--no-backup)" if no_backup else ""))
+    steps.append("monitor: skipped (--no-monitor)" if no_monitor else "monitor the release")
+    result.plan = steps
+    reporter.info(f"deploy plan for '{env}' (dry run: nothing is changed):")
+    for number, step in enumerate(steps, 1):
+        reporter.info(f"  {number}. {step}")
+    for check in checks:
+        if not check.ok:
+            reporter.info(f"     {check.line()}")
+    return result

@@ -1,0 +1,85 @@
+"""An environment at a glance: release, process, health, latest backup, migrations, incidents."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from dhash_gha.clock import Clock
+from dhash_gha.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    environment: str
+    release_id: str | None
+    git_commit: str | None
+    deployed_at: str | None
+    running: bool
+    pid: int | None
+    uptime_seconds: float | None
+    process_detail: str
+    health: str
+    healthy: bool
+    latest_backup: str | None
+    migration_version: str
+    open_incidents: list[str]
+    maintenance: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        uptime = (f", up {_duration(self.uptime_seconds)}"
+                  if self.uptime_seconds is not None else "")
+        release = self.release_id or "none deployed"
+        if self.deployed_at:
+            release += f" (deployed {self.deployed_at}"
+            release += f", commit {self.git_commit[:12]})" if self.git_commit else ")"
+        return [
+            f"environment:  {self.environment}" + (" [MAINTENANCE]" if self.maintenance else ""),
+            f"release:      {release}",
+            f"process:      {self.process_detail}{uptime}",
+            f"health:       {'✅' if self.healthy else '❌'} {self.health}",
+            f"backup:       {self.latest_backup or 'none'}",
+            f"migrations:   {self.migration_version}",
+            f"incidents:    {', '.join(self.open_incidents) or 'none open'}",
+        ]
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def environment_status(ws: Workspace, env: str, *, clock: Clock) -> EnvironmentStatus:
+    from dhash_gha import supervisor
+    from dhash_gha.config import load_env_config
+    from dhash_gha.health import probe
+    from dhash_gha.migrate import current_version
+    from dhash_gha.preflight import open_incidents
+    from dhash_gha.release import read_release
+
+    config = load_env_config(ws, env)
+    record = read_release(ws, env) or {}
+    process = supervisor.status(ws, env, config, clock=clock)
+    result = probe(str(config["health"]["url"]), float(config["health"].get("timeout_seconds", 2.0)))
+    backups = ws.backups(env)
+    return EnvironmentStatus(
+        environment=env,
+        release_id=record.get("release_id"),
+        git_commit=record.get("git_commit"),
+        deployed_at=record.get("deployed_at"),
+        running=process.running,
+        pid=process.pid if process.running else None,
+        uptime_seconds=process.uptime_seconds,
+        process_detail=process.detail,
+        health=result.detail,
+        healthy=result.ok,
+        latest_backup=backups[0].relative_to(ws.root).as_posix() if backups else None,
+        migration_version=current_version(ws, env),
+        open_incidents=open_incidents(ws, env),
+        maintenance=ws.maintenance_flag(env).exists(),
+    )

@@ -1,0 +1,358 @@
+"""Rolling an environment back to a backup.
+
+Order (nothing is touched until the backup has verified and the migration plan
+is known to be possible): resolve and verify the backup → plan the backward
+migration (an IRREVERSIBLE one refuses and pages) → lock → stop → restore
+(the backup package archives the current state to rollbacks/ first and swaps)
+→ migrate to the backup's migration version → start → N consecutive OK health
+checks → history record and notification.
+
+A re-run after a crash (even SIGKILL) redoes the same steps on whatever tree
+the crash left, which restore guarantees is the old or the new one.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dhash_gha.clock import Clock, iso_utc
+from dhash_gha.errors import BadInput, CheckFailed, DhashError, RollbackFailed
+from dhash_gha.reporter import Reporter
+from dhash_gha.workspace import Workspace
+
+
+@dataclass
+class RollbackResult:
+    backup: Path
+    dry_run: bool
+    from_release: str | None
+    to_release: str | None = None
+    migration_from: str | None = None
+    migration_to: str | None = None
+    pre_rollback_archive: Path | None = None
+    health_checks: int = 0
+    plan: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def log_to(reporter: Reporter, path: Path) -> Iterator[Path]:
+    """Write events to ``path`` for the block, then back to the caller's log (if any)."""
+    previous = reporter.log_path
+    reporter.attach_log(path)
+    try:
+        yield path
+    finally:
+        if previous is not None:
+            reporter.attach_log(previous)
+
+
+# --- choosing the backup (pure checks on names and paths) -----------------------------------
+def backup_name_pattern(env: str) -> re.Pattern[str]:
+    return re.compile(rf"^dhash_{re.escape(env)}_[A-Za-z0-9_.-]+\.(zip|tar\.gz)$")
+
+
+def resolve_backup(ws: Workspace, env: str, value: str | Path) -> Path:
+    """``latest`` or a path that must resolve to this environment's backup inside backups/."""
+    if str(value) == "latest":
+        backups = ws.backups(env)  # newest first
+        if not backups:
+            raise BadInput(
+                f"no backup of '{env}' in {ws.backups_dir}",
+                tip=f"make one first: dhash-gha backup create --env {env}",
+            )
+        return backups[0]
+    given = Path(value)
+    candidate = given if given.is_absolute() else ws.root / given
+    resolved = candidate.resolve()
+    if resolved.parent != ws.backups_dir.resolve() or not backup_name_pattern(env).match(
+        resolved.name
+    ):
+        raise BadInput(
+            f"--backup {str(value)!r} is not a backup of '{env}' inside backups/",
+            tip=f"give 'latest' or backups/dhash_{env}_YYYYmmdd_HHMMSS.zip (see: dhash-gha backup "
+            f"list --env {env})",
+        )
+    if not resolved.is_file():
+        raise BadInput(f"backup {str(value)!r} does not exist", tip="see: dhash-gha backup list")
+    return resolved
+
+
+def recent_automatic_rollback(
+    history: list[dict[str, Any]], release_id: str | None, now: datetime, minutes: float
+) -> dict[str, Any] | None:
+    """The automatic rollback of ``release_id`` within ``minutes`` before ``now``, if any."""
+    if release_id is None or minutes <= 0:
+        return None
+    since = now - timedelta(minutes=minutes)
+    for entry in reversed(history):
+        if entry.get("type") != "rollback" or not entry.get("automatic"):
+            continue
+        if entry.get("rolled_back_release") != release_id:
+            continue
+        try:
+            at = datetime.fromisoformat(str(entry["at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            continue
+        if at >= since:
+            found: dict[str, Any] = dict(entry)
+            return found
+    return None
+
+
+def _relative(ws: Workspace, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ws.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# --- the rollback ------------------------------------------------------------------------------
+def rollback(
+    ws: Workspace,
+    env: str,
+    *,
+    backup: str | Path = "latest",
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
+    force: bool,
+    automatic: bool = False,
+    reason: str = "",
+    dry_run: bool = False,
+    unverified: bool = False,
+    release_id: str | None = None,
+    confirm: Callable[[str], bool] | None = None,
+    lock_held: bool = False,
+) -> RollbackResult:
+    """Roll ``env`` back; raises RollbackFailed when it started and could not complete.
+
+    ``release_id`` names the release being rolled back (default: the current record's);
+    ``lock_held`` is for a caller (deploy) that already holds the environment lock.
+    """
+    from dhash_gha.config import load_env_config
+    from dhash_gha.release import read_history, read_release
+
+    config = load_env_config(ws, env)
+    source = resolve_backup(ws, env, backup)
+    current = read_release(ws, env)
+    rolled_back = release_id or (current or {}).get("release_id")
+    if not (force or automatic or dry_run):
+        if confirm is None:
+            raise BadInput(
+                "refusing to roll back without confirmation: there is no terminal to ask on",
+                tip="pass --force to roll back non-interactively",
+            )
+        if not confirm(f"Roll '{env}' back to {_relative(ws, source)}? [y/N] "):
+            raise BadInput("rollback not confirmed: nothing was changed")
+    if automatic:
+        minutes = float(config.get("rollback", {}).get("loop_guard_minutes", 60))
+        previous = recent_automatic_rollback(read_history(ws, env), rolled_back, clock.now(), minutes)
+        if previous is not None:
+            message = (
+                f"loop guard: release {rolled_back} was already rolled back automatically at "
+                f"{previous.get('at')} (within {minutes:g} min); not rolling back again"
+            )
+            _page(ws, env, "critical", message, environ, clock, reporter, rolled_back, source)
+            raise RollbackFailed(message, tip="an operator must look at this environment now")
+    result = RollbackResult(source, dry_run, rolled_back)
+    manifest = _verify(ws, env, source, unverified=unverified, automatic=automatic)
+    target = manifest.get("migration_version") if manifest else None
+    _check_migration_plan(ws, env, target, environ, clock, reporter, rolled_back, source, automatic)
+    if dry_run:
+        return _dry_run(ws, env, config, source, target, clock, reporter, result)
+    from dhash_gha.lock import environment_lock
+
+    log = ws.log_file("rollback", env, clock.now())
+    with log_to(reporter, log):
+        reporter.event("rollback_start", backup=_relative(ws, source), automatic=automatic,
+                       reason=reason, release=rolled_back)
+        if lock_held:
+            return _perform(ws, env, config, source, target, result, environ, clock, reporter,
+                            automatic, reason, unverified)
+        with environment_lock(ws, env, "rollback", clock=clock):
+            return _perform(ws, env, config, source, target, result, environ, clock, reporter,
+                            automatic, reason, unverified)
+
+
+def _verify(
+    ws: Workspace, env: str, source: Path, *, unverified: bool, automatic: bool
+) -> dict[str, Any] | None:
+    from dhash_gha.backup import read_manifest, verify_backup
+
+    if source.name.endswith(".tar.gz"):
+        if not unverified:
+            raise BadInput(
+                f"{source.name} is a manual tar.gz backup without a checksum sidecar",
+                tip="restore it only knowingly: add --unverified (it is logged)",
+            )
+        return None
+    try:
+        verify_backup(source)
+        manifest: dict[str, Any] = read_manifest(source)
+    except DhashError as exc:
+        if automatic:
+            raise RollbackFailed(
+                f"backup {source.name} does not verify: {exc.message}; nothing was touched",
+                tip="an operator must pick another backup now",
+            ) from None
+        raise
+    if manifest.get("environment") not in (None, env):
+        raise BadInput(
+            f"{source.name} is a backup of '{manifest.get('environment')}', not of '{env}'",
+            tip=f"pick a backup of '{env}'",
+        )
+    return manifest
+
+
+def _check_migration_plan(
+    ws: Workspace, env: str, target: Any, environ: Mapping[str, str], clock: Clock,
+    reporter: Reporter, rolled_back: str | None, source: Path, automatic: bool,
+) -> None:
+    from dhash_gha.migrate import IrreversibleMigration, migrate_to
+
+    if not isinstance(target, str):
+        return
+    quiet = Reporter(environ, stream=io.StringIO(), err_stream=io.StringIO(), clock=clock, quiet=True)
+    try:
+        migrate_to(ws, env, target, dry_run=True, clock=clock, reporter=quiet)
+    except IrreversibleMigration as exc:
+        _page(ws, env, "critical", exc.message, environ, clock, reporter, rolled_back, source)
+        raise RollbackFailed(
+            f"{exc.message}; nothing was touched and the operator was paged", tip=exc.tip
+        ) from None
+    except DhashError as exc:
+        if automatic:
+            raise RollbackFailed(f"cannot plan the migration to {target}: {exc.message}",
+                                 tip=exc.tip) from None
+        raise
+
+
+def _dry_run(
+    ws: Workspace, env: str, config: Mapping[str, Any], source: Path, target: Any,
+    clock: Clock, reporter: Reporter, result: RollbackResult,
+) -> RollbackResult:
+    from dhash_gha import supervisor
+    from dhash_gha.migrate import current_version
+
+    process = supervisor.status(ws, env, config, clock=clock)
+    consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3))
+    result.plan = [
+        f"verify {_relative(ws, source)}: OK",
+        f"take the lock of '{env}'",
+        f"stop the component ({process.detail})",
+        f"archive the current src/, config/, deployments/ to rollbacks/pre_rollback_{env}_…tar.gz",
+        f"restore {_relative(ws, source)}",
+        f"migrate {current_version(ws, env)} → {target}" if isinstance(target, str)
+        else "no migration version recorded in the backup: migrations left as they are",
+        "start the component",
+        f"require {consecutive} consecutive OK health checks at {config['health']['url']}",
+        f"append to {_relative(ws, ws.deploy_history(env))}, log to logs/rollback_{env}_….log",
+    ]
+    reporter.info(f"rollback plan for '{env}' (dry run: nothing is changed):")
+    for number, step in enumerate(result.plan, 1):
+        reporter.info(f"  {number}. {step}")
+    return result
+
+
+def _page(
+    ws: Workspace, env: str, kind: str, message: str, environ: Mapping[str, str], clock: Clock,
+    reporter: Reporter, release: str | None, source: Path | None, reason: str = "",
+) -> None:
+    from dhash_gha.paging import page
+
+    details: dict[str, Any] = {"release": release or "", "reason": reason or message}
+    if source is not None:
+        details["backup"] = _relative(ws, source)
+    page(ws, env, kind, message, environ=environ, clock=clock, reporter=reporter, details=details)
+
+
+def _perform(
+    ws: Workspace, env: str, config: Mapping[str, Any], source: Path, target: Any,
+    result: RollbackResult, environ: Mapping[str, str], clock: Clock, reporter: Reporter,
+    automatic: bool, reason: str, unverified: bool,
+) -> RollbackResult:
+    from dhash_gha import supervisor
+    from dhash_gha.backup import restore_backup
+    from dhash_gha.migrate import current_version, migrate_to
+    from dhash_gha.readiness import wait_healthy
+    from dhash_gha.release import read_release
+
+    step = "stop"
+    try:
+        reporter.info(f"rolling '{env}' back to {_relative(ws, source)}", event="rollback_step")
+        supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
+        step = "restore"
+        restored = restore_backup(ws, env, source, clock=clock, reporter=reporter,
+                                  unverified=unverified)
+        result.pre_rollback_archive = restored.pre_rollback_archive
+        reporter.info(f"restored; previous state archived to "
+                      f"{_relative(ws, restored.pre_rollback_archive)}", event="rollback_step")
+        step = "migrate"
+        result.migration_from = current_version(ws, env)
+        if isinstance(target, str):
+            migrate_to(ws, env, target, clock=clock, reporter=reporter)
+        result.migration_to = current_version(ws, env)
+        step = "start"
+        from dhash_gha.config import load_env_config
+
+        config = load_env_config(ws, env)  # the restored config is the one to run with
+        record = read_release(ws, env)
+        result.to_release = (record or {}).get("release_id")
+        started = supervisor.start(ws, env, config, environ=environ, clock=clock,
+                                   reporter=reporter, git_commit=(record or {}).get("git_commit"))
+        step = "health"
+        consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3))
+        waited = wait_healthy(
+            config, clock=clock, reporter=reporter, consecutive=consecutive,
+            is_alive=(lambda: supervisor.status(ws, env, config, clock=clock).running)
+            if started.pid is not None else None,
+        )
+        result.health_checks = waited.attempts
+        if not waited.ok:
+            raise CheckFailed(f"not healthy after the rollback: {waited.detail}")
+    except DhashError as exc:
+        message = f"rollback of '{env}' failed at step '{step}': {exc.message}"
+        _record(ws, env, result, clock, automatic, reason, ok=False, error=message)
+        _page(ws, env, "critical", message, environ, clock, reporter, result.from_release, source)
+        raise RollbackFailed(message, tip="an operator must restore service by hand now") from None
+    _record(ws, env, result, clock, automatic, reason, ok=True)
+    message = (f"'{env}' rolled back to {_relative(ws, source)}"
+               f" (release {result.to_release}); healthy ({consecutive} consecutive OK)")
+    reporter.info(message, event="rollback_done")
+    _page(ws, env, "rollback", message + (f"; reason: {reason}" if reason else ""), environ, clock,
+          reporter, result.from_release, source, reason)
+    return result
+
+
+def _record(
+    ws: Workspace, env: str, result: RollbackResult, clock: Clock, automatic: bool, reason: str,
+    *, ok: bool, error: str = "",
+) -> None:
+    from dhash_gha.release import append_history
+
+    entry: dict[str, Any] = {
+        "type": "rollback",
+        "at": iso_utc(clock.now()),
+        "environment": env,
+        "ok": ok,
+        "automatic": automatic,
+        "reason": reason,
+        "backup": _relative(ws, result.backup),
+        "pre_rollback_archive": _relative(ws, result.pre_rollback_archive)
+        if result.pre_rollback_archive else None,
+        "rolled_back_release": result.from_release,
+        "release_id": result.to_release,
+        "migration_version": result.migration_to,
+    }
+    if ok:
+        entry["release_backup"] = _relative(ws, result.backup)
+    if error:
+        entry["error"] = error
+    append_history(ws, env, entry)
