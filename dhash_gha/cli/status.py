@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from dhash_gha.cli._base import add_command, add_env, not_built
+from dhash_gha.cli._base import add_command, add_env
 
 if TYPE_CHECKING:
     from dhash_gha.context import Context
@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
         "status",
         "show an environment's release, health, backups and monitor; 'status set' posts a "
         "commit status",
-        not_built("status"),
+        _status_show,
     )
     add_env(status, required=False)
     actions = status.add_subparsers(dest="status_action", metavar="ACTION")
@@ -60,4 +60,17 @@ def _status_set(args: argparse.Namespace, ctx: Context) -> int:
     for note in client.notes:
         ctx.reporter.warning(note, title="GitHub API")
     ctx.reporter.info(f"{args.context}: {args.state} on {args.sha[:12]}")
+    return 0
+
+
+def _status_show(args: argparse.Namespace, ctx: Context) -> int:
+    """An environment's release, process, health, latest backup, migrations and incidents."""
+    from dhash_gha.envstatus import environment_status
+    from dhash_gha.errors import BadInput
+
+    if not args.env:
+        raise BadInput("status needs --env ENV", tip="e.g. dhash-gha status --env production")
+    state = environment_status(ctx.workspace(), args.env, clock=ctx.clock)
+    for line in state.lines():
+        ctx.reporter.info(line)
     return 0
