@@ -162,7 +162,9 @@ def webhook_payload(note: Notification, mention_list: Sequence[str]) -> dict[str
 
 def issue_text(note: Notification, mention_list: Sequence[str]) -> tuple[str, str]:
     """Title and Markdown body of an incident issue comment."""
-    heading = f"[{note.env}] {title(note)}"
+    heading = (
+        f"[{note.env}] {TITLES.get(note.kind, note.kind)}: release {note.release or 'unknown'}"
+    )
     rows = [
         ("Environment", note.env),
         ("Release", note.release or "unknown"),
