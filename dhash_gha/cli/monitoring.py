@@ -93,6 +93,7 @@ def _monitor(args: argparse.Namespace, ctx: Context) -> int:
         reporter=ctx.reporter,
         duration_minutes=check_duration(args.duration),
         no_rollback=args.no_rollback,
+        action_clock=ctx.clock,
     )
     ctx.reporter.set_output("monitor_status", result.status)
     ctx.reporter.set_output("monitor_log", result.log_path.relative_to(ws.root).as_posix())

@@ -140,6 +140,9 @@ class Monitor:
     actions: MonitorActions = field(default_factory=MonitorActions)
     progress: Progress | None = None
     gates_path: Path | None = None
+    # The rollback, notifications and incident keep real time even when the schedule is
+    # compressed (--time-scale): a rollback's health deadlines must not shrink with it.
+    action_clock: Clock | None = None
 
     # --- set-up ----------------------------------------------------------------------------
     def _configure(self) -> None:
@@ -252,6 +255,7 @@ class Monitor:
             next_poll_in=None if due is None else max(0.0, due - elapsed),
             verdicts=tuple(verdicts),
             errors=dict(errors),
+            poll_at=state.last_poll_at or 0.0,
         )
 
     def _wait_until(
@@ -279,7 +283,7 @@ class Monitor:
             ws=self.ws,
             env=self.env,
             environ=self.environ,
-            clock=self.clock,
+            clock=self.action_clock or self.clock,
             reporter=self.reporter,
             log=log,
             run_id=state.run_id,
@@ -456,13 +460,15 @@ def run_monitor(
     baseline: Sample | None = None,
     sources: Sequence[MetricSource] | None = None,
     actions: MonitorActions | None = None,
+    action_clock: Clock | None = None,
 ) -> MonitorResult:
     """Monitor ``env`` on its schedule; returns when it ends without a rollback.
 
     Raises ``MonitorRolledBack`` (a ``RollbackPerformed``, exit 3) after an automatic
     rollback and ``MonitorRollbackFailed`` (a ``RollbackFailed``, exit 4) when the
     rollback failed; ``fresh`` starts a new run even when one could be resumed
-    (a new deploy); ``baseline`` is the pre-deploy sample for relative gates.
+    (a new deploy); ``baseline`` is the pre-deploy sample for relative gates;
+    ``action_clock`` (default ``clock``) times the rollback when ``clock`` is scaled.
     """
     return Monitor(
         ws,
@@ -476,4 +482,5 @@ def run_monitor(
         baseline=baseline,
         sources=sources,
         actions=actions or MonitorActions(),
+        action_clock=action_clock,
     ).run()

@@ -30,6 +30,7 @@ class ProgressView:
     next_poll_in: float | None
     verdicts: Sequence[GateVerdict] = ()
     errors: dict[str, str] = field(default_factory=dict)
+    poll_at: float = 0.0  # when the latest poll was taken (seconds from the start)
 
 
 def clock_text(seconds: float) -> str:
@@ -63,7 +64,7 @@ def plain_line(view: ProgressView) -> str:
     errors = "".join(f"; {source}: no data" for source in sorted(view.errors))
     return (
         f"[monitor {view.env}] poll {view.poll}/{view.planned_polls} at "
-        f"{clock_text(view.elapsed)} ({view.phase}): {gates}{errors}"
+        f"{clock_text(view.poll_at)} ({view.phase}): {gates}{errors}"
     )
 
 
