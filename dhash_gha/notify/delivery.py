@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Protocol
@@ -65,10 +65,12 @@ class HttpResponse:
 class TransportError(Exception):
     """The request did not get an answer (timeout, refused connection, TLS …)."""
 
-    def __init__(self, kind: str, detail: str) -> None:
+    def __init__(self, kind: str, detail: str, *, retryable: bool = True) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
+        # False when the URL itself is unusable: retrying cannot help, the config must change.
+        self.retryable = retryable
 
 
 class Transport(Protocol):
@@ -206,7 +208,11 @@ def deliver(
         except TransportError as exc:
             response = None
             verdict = Attempt(
-                ok=False, retry=True, reason=sanitise(f"{exc.kind}: {exc.detail}", hidden)
+                ok=False,
+                retry=exc.retryable,
+                reason=sanitise(f"{exc.kind}: {exc.detail}", hidden),
+                configuration_error=not exc.retryable,
+                fix=None if exc.retryable else f"put a complete https:// URL in {variable}",
             )
         except Exception as exc:  # an unexpected client error must not reach the caller
             response = None
@@ -214,14 +220,7 @@ def deliver(
             verdict = Attempt(ok=False, retry=False, reason=f"client error: {detail}")
         else:
             verdict = judge(response, now(), variable)
-            verdict = Attempt(
-                ok=verdict.ok,
-                retry=verdict.retry,
-                reason=sanitise(verdict.reason, hidden),
-                configuration_error=verdict.configuration_error,
-                fix=verdict.fix,
-                retry_after=verdict.retry_after,
-            )
+            verdict = replace(verdict, reason=sanitise(verdict.reason, hidden))
         if verdict.ok or not verdict.retry or attempts == policy.max_attempts:
             break
         sleep(wait_before_retry(verdict, attempts, policy, rand))
@@ -254,10 +253,16 @@ class HttpxTransport:
             )
         except httpx.TimeoutException as exc:
             raise TransportError("timeout", type(exc).__name__) from None
+        except httpx.UnsupportedProtocol:
+            raise TransportError(
+                "invalid URL", "missing or unsupported scheme", retryable=False
+            ) from None
         except httpx.TransportError as exc:
             raise TransportError("connection error", f"{type(exc).__name__}: {exc}") from None
         except httpx.InvalidURL:
-            raise TransportError("invalid URL", "the configured URL is not valid") from None
+            raise TransportError(
+                "invalid URL", "the configured URL is not valid", retryable=False
+            ) from None
         return HttpResponse(
             status=answer.status_code,
             headers={k.lower(): v for k, v in answer.headers.items()},

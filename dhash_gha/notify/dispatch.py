@@ -186,6 +186,15 @@ def _report(
                 reporter.tip(f"{result.name}: {result.fix}")
         else:
             reporter.info(text, event="notification_channel", **fields)
+    if results:
+        rows = "\n".join(
+            f"| {r.name} | {r.type} | {r.status} | {(r.reason or '').replace('|', '/')} |"
+            for r in results
+        )
+        reporter.summary(
+            f"### Notification `{kind}` ({env})\n\n| channel | type | status | detail |\n"
+            f"|---|---|---|---|\n{rows}"
+        )
     if results and not dry_run and all(r.status == "skipped" for r in results):
         reporter.warning(
             "notify: every channel was skipped; only the audit record holds this notification"

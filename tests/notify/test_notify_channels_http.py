@@ -375,3 +375,19 @@ def test_github_issue_client_failure_or_absence_is_a_failed_channel(harness: Har
     assert TOKEN not in (failed.reason or "") and "https://" not in (failed.reason or "")
     absent = harness.send(upsert_loader=missing).results[0]
     assert absent.status == "failed" and "not available" in (absent.reason or "")
+
+
+@pytest.mark.parametrize(
+    "bad_url", ["hooks.example.com/services/T/B/abcSecretPath", "http://[::1/abcSecretPath"]
+)
+def test_unusable_url_is_a_configuration_error_without_retries(
+    harness: Harness, bad_url: str
+) -> None:
+    set_channels(
+        harness.ws.root, [{"name": "hook", "type": "webhook", "url_env": "DHASH_HOOK_URL"}]
+    )
+    harness.environ["DHASH_HOOK_URL"] = bad_url
+    channel = harness.send().results[0]
+    assert channel.status == "failed" and channel.attempts == 1 and harness.sleeps == []
+    assert channel.configuration_error and "DHASH_HOOK_URL" in (channel.fix or "")
+    assert "abcSecretPath" not in (channel.reason or "")

@@ -227,3 +227,38 @@ def test_unwritable_fallback_directory_is_reported_not_fatal(
     )
     assert code == 0
     assert "cannot write the notification audit record" in err
+
+
+def test_on_actions_secrets_are_masked_and_the_summary_lists_channels(
+    example_workspace: Path, clean_environ: dict[str, str], run_cli: RunCli, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    with Receiver() as rx:
+        url = rx.base + "/services/T9/B9/maskme"
+        env = {
+            **clean_environ,
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "DHASH_SLACK_WEBHOOK_URL": url,
+            "DHASH_WEBHOOK_URL": url,
+            "DHASH_WEBHOOK_SECRET": HOOK_SECRET,
+        }
+        code, out, err = run_cli(
+            "--root",
+            str(example_workspace),
+            "notify",
+            "--type",
+            "deploy",
+            "--env",
+            "production",
+            "--message",
+            "deployed",
+            environ=env,
+        )
+    assert code == 0, out + err
+    assert f"::add-mask::{url}" in out and f"::add-mask::{HOOK_SECRET}" in out
+    # besides the mask commands, the secret never shows
+    assert url not in out.replace(f"::add-mask::{url}", "")
+    text = summary.read_text(encoding="utf-8")
+    assert "| ops-slack | slack | delivered |" in text and "maskme" not in text
+    scan_for(example_workspace, "maskme", HOOK_SECRET)
