@@ -169,6 +169,7 @@ class FakeGitHub:
         self.deployments: list[dict[str, Any]] = []
         self.deployment_statuses: list[dict[str, Any]] = []
         self.commit_statuses: list[dict[str, Any]] = []
+        self.prefix = ""  # e.g. "/api/v3" to act as GitHub Enterprise Server
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._install_stateful()
@@ -248,6 +249,8 @@ class FakeGitHub:
 
     def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
+        if self.prefix and parts.path.startswith(self.prefix + "/"):
+            parts = parts._replace(path=parts.path[len(self.prefix) :])
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         method = handler.command

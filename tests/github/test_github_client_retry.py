@@ -147,3 +147,13 @@ def test_pagination_follows_link_next(fake_github: FakeGitHub) -> None:
     )
     numbers = [i["number"] for i in client.paginate("/repos/a/b/issues")]
     assert numbers == [first[0]["number"], 2]
+
+
+def test_enterprise_server_base_url_prefix_is_kept(fake_github: FakeGitHub) -> None:
+    fake_github.prefix = "/api/v3"
+    creds = credentials_from_env(
+        {"GITHUB_TOKEN": "t", "GITHUB_API_URL": f"{fake_github.url}/api/v3"}
+    )
+    client = GitHubClient.from_credentials(creds, clock=FakeClock())
+    assert client.get("/repos/acme/dhash")["full_name"]
+    assert fake_github.calls("repos/get")[0].headers["authorization"] == "token t"
