@@ -66,7 +66,8 @@ def _monitor_run(
     names = [n for n, events in logs.items() if events and events[0].source == "monitor"]
     if wanted is not None and wanted in logs:
         names = [wanted]
-    run_id = str(details["run"]) if details.get("run") else None
+    named = details.get("monitor_run") or details.get("run")
+    run_id = str(named) if named else None
     for name in sorted(names, reverse=True):
         run = monitoring_run(logs[name], run_id)
         if run is not None:

@@ -135,6 +135,7 @@ def test_report_of_a_recorded_run_has_gate_values_and_chart(
             "release": "r2026.03.01-1",
             "backup": f"backups/{backup.name}",
             "monitor_log": monitor_log.relative_to(ws.root).as_posix(),
+            "monitor_run": "run-1",
         },
     )
     assert incident.id == "INC-" + opened_at.strftime("%Y%m%d-%H%M%S")
