@@ -1,0 +1,152 @@
+"""The Prometheus source against a real Prometheus server scraping a metrics endpoint every second.
+
+Skipped, with the reason, when the ``prometheus`` binary is not installed
+(Debian/Ubuntu: ``apt-get install prometheus``; CI installs it).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import prometheus_client as pc
+import pytest
+
+from dhash_gha.sources.prometheus_api import PrometheusQuerySource
+
+PROMETHEUS = shutil.which("prometheus")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        PROMETHEUS is None,
+        reason="the prometheus binary is not installed (apt-get install prometheus)",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def component_metrics() -> Iterator[tuple[int, dict[str, Any]]]:
+    """A prometheus-client endpoint with the component's metric names."""
+    registry = pc.CollectorRegistry()
+    metrics: dict[str, Any] = {
+        "attempts": pc.Counter("dhash_extraction_attempts", "a", registry=registry),
+        "failures": pc.Counter("dhash_extraction_failures", "f", registry=registry),
+        "queue": pc.Gauge("dhash_low_confidence_queue_depth", "q", registry=registry),
+    }
+    # Set before Prometheus starts, so its first scrape already sees them.
+    metrics["attempts"].inc(100)
+    metrics["failures"].inc(10)
+    port = free_port()
+    server, thread = pc.start_http_server(port, addr="127.0.0.1", registry=registry)
+    try:
+        yield port, metrics
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path, component_metrics: tuple[int, dict[str, Any]]) -> Iterator[str]:
+    target_port, _ = component_metrics
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "scrape_configs:\n  - job_name: dhash\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{target_port}']\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    assert PROMETHEUS is not None
+    process = subprocess.Popen(
+        [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "prometheus.log").open("wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = (tmp_path / "prometheus.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"prometheus did not become ready:\n{log}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(source: PrometheusQuerySource, key: str, seconds: float = 20) -> Any:
+    deadline = time.monotonic() + seconds
+    reading = source.collect()
+    while key not in reading.values and time.monotonic() < deadline:
+        time.sleep(0.5)
+        reading = source.collect()
+    return reading
+
+
+@pytest.mark.timeout(90)
+def test_gate_values_come_from_the_servers_promql(
+    prometheus: str, component_metrics: tuple[int, dict[str, Any]]
+) -> None:
+    _, metrics = component_metrics
+    metrics["queue"].set(1234)
+    source = PrometheusQuerySource(
+        prometheus,
+        {
+            "low_confidence_queue": "sum(dhash_low_confidence_queue_depth)",
+            "extraction_failure_rate": "100 * sum(increase(dhash_extraction_failures_total[1m]))"
+            " / sum(increase(dhash_extraction_attempts_total[1m]))",
+            "typo": "sum(dhash_no_such_metric)",
+        },
+    )
+    reading = wait_for(source, "gate:low_confidence_queue")
+    assert reading.values["gate:low_confidence_queue"] == 1234.0
+    assert reading.error is not None and "typo: no series matched" in reading.error
+    # The ratio needs two scrapes with an increase between them: add 50 attempts, 20 failures.
+    time.sleep(1.5)
+    metrics["attempts"].inc(50)
+    metrics["failures"].inc(20)
+    deadline = time.monotonic() + 20
+    value = None
+    while time.monotonic() < deadline:
+        value = source.collect().values.get("gate:extraction_failure_rate")
+        if value is not None and value == pytest.approx(40.0, rel=1e-6):
+            break
+        time.sleep(0.5)
+    assert value == pytest.approx(40.0, rel=1e-6)
+
+
+@pytest.mark.timeout(90)
+def test_bad_promql_is_no_data_with_the_servers_reason(prometheus: str) -> None:
+    reading = PrometheusQuerySource(prometheus, {"broken": "sum(("}).collect()
+    assert reading.values == {}
+    assert reading.error is not None and "bad_data" in reading.error
