@@ -49,6 +49,7 @@ def component_metrics() -> Iterator[tuple[int, dict[str, Any]]]:
     # Set before Prometheus starts, so its first scrape already sees them.
     metrics["attempts"].inc(100)
     metrics["failures"].inc(10)
+    metrics["queue"].set(1234)
     port = free_port()
     server, thread = pc.start_http_server(port, addr="127.0.0.1", registry=registry)
     try:
@@ -118,7 +119,6 @@ def test_gate_values_come_from_the_servers_promql(
     prometheus: str, component_metrics: tuple[int, dict[str, Any]]
 ) -> None:
     _, metrics = component_metrics
-    metrics["queue"].set(1234)
     source = PrometheusQuerySource(
         prometheus,
         {
