@@ -23,12 +23,9 @@ def _client(ctx: Context) -> GitHubClient:
 
     creds = credentials_from_env(ctx.environ)
     ctx.reporter.mask(creds.token)
-    return GitHubClient.from_credentials(creds, clock=ctx.clock)
-
-
-def _report_notes(ctx: Context, client: GitHubClient) -> None:
-    for note in client.notes:
-        ctx.reporter.warning(note, title="GitHub API")
+    client = GitHubClient.from_credentials(creds, clock=ctx.clock)
+    client.on_note = lambda note: ctx.reporter.warning(note, title="GitHub API")
+    return client
 
 
 def _emit_rows(
@@ -74,7 +71,6 @@ def _protection_verify(args: argparse.Namespace, ctx: Context) -> int:
     client = _client(ctx)
     snap = fetch_snapshot(client, owner, repo, args.branch)
     rows = evaluate(snap, policy)
-    _report_notes(ctx, client)
     notes = []
     if snap.classic_absent:
         notes.append(f"'{args.branch}' has no classic branch protection rule")
@@ -111,7 +107,6 @@ def _environment_verify(args: argparse.Namespace, ctx: Context) -> int:
     team = args.ops_team or policy.ops_team
     client = _client(ctx)
     rows = verify_environment(client, owner, repo, args.env, ops_team=team)
-    _report_notes(ctx, client)
     return _emit_rows(
         ctx,
         title=f"environment {args.env} of {owner}/{repo}",
@@ -142,7 +137,6 @@ def _deployment_create(args: argparse.Namespace, ctx: Context) -> int:
         description=args.description,
         skip_status_checks=args.skip_status_checks,
     )
-    _report_notes(ctx, client)
     deployment_id = str(deployment["id"])
     if args.json:
         ctx.reporter.stream.write(json.dumps(deployment, indent=2) + "\n")
@@ -169,7 +163,6 @@ def _deployment_status(args: argparse.Namespace, ctx: Context) -> int:
         description=args.description,
         environment_url=args.environment_url,
     )
-    _report_notes(ctx, client)
     ctx.reporter.info(f"deployment {args.id}: {status.get('state', args.state)}")
     return 0
 
@@ -181,7 +174,6 @@ def _deployment_deactivate(args: argparse.Namespace, ctx: Context) -> int:
     owner, repo = parse_repo(args.repo)
     client = _client(ctx)
     deactivate_deployment(client, owner, repo, args.id, description=args.description)
-    _report_notes(ctx, client)
     ctx.reporter.info(f"deployment {args.id}: inactive")
     return 0
 

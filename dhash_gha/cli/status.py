@@ -47,6 +47,7 @@ def _status_set(args: argparse.Namespace, ctx: Context) -> int:
     creds = credentials_from_env(ctx.environ)
     ctx.reporter.mask(creds.token)
     client = GitHubClient.from_credentials(creds, clock=ctx.clock)
+    client.on_note = lambda note: ctx.reporter.warning(note, title="GitHub API")
     create_commit_status(
         client,
         owner,
@@ -57,8 +58,6 @@ def _status_set(args: argparse.Namespace, ctx: Context) -> int:
         description=args.description,
         target_url=args.target_url,
     )
-    for note in client.notes:
-        ctx.reporter.warning(note, title="GitHub API")
     ctx.reporter.info(f"{args.context}: {args.state} on {args.sha[:12]}")
     return 0
 

@@ -11,7 +11,7 @@ what to do. PyGithub is imported only when a client is built, so the CLI's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -108,7 +108,14 @@ class GitHubClient:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: int = 30
     notes: list[str] = field(default_factory=list)
+    on_note: Callable[[str], None] | None = None
     _requester: Any = None
+
+    def _note(self, text: str) -> None:
+        """Say at once why we wait: a silent five-minute pause looks like a hang."""
+        self.notes.append(text)
+        if self.on_note is not None:
+            self.on_note(text)
 
     @classmethod
     def from_credentials(
@@ -175,7 +182,7 @@ class GitHubClient:
                     raise self._error(
                         method, path, exc.status, api_message, kind, decision.reason
                     ) from exc
-                self.notes.append(f"{method} {path}: {decision.reason}")
+                self._note(f"{method} {path}: {decision.reason}")
                 self.clock.sleep(decision.wait)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if not retry_server_errors or attempt >= self.policy.server_error_attempts:
@@ -186,7 +193,7 @@ class GitHubClient:
                         kind=FailureKind.SERVER_ERROR,
                     ) from exc
                 wait = self.policy.server_error_base_delay * (2 ** (attempt - 1))
-                self.notes.append(f"{method} {path}: connection failed; retrying in {wait:g} s")
+                self._note(f"{method} {path}: connection failed; retrying in {wait:g} s")
                 self.clock.sleep(wait)
 
     def get(self, path: str, **params: Any) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -395,3 +397,33 @@ def test_missing_branch_is_bad_input(fake_github: FakeGitHub, run_cli: RunCli) -
         "protection", "verify", "--repo", REPO_ARG, "--branch", "nope", environ=_env(fake_github)
     )
     assert code == 2 and "branch 'nope' not found" in err
+
+
+def test_rate_limited_then_ok_through_the_cli(fake_github: FakeGitHub, run_cli: RunCli) -> None:
+    protected(fake_github)
+    fake_github.script("repos/get-branch-rules", fake_github.primary_limit(reset_in=30))
+    code, result, err = _verify(run_cli, fake_github)
+    assert code == 0 and result["ok"]
+    assert "primary rate limit exhausted; waiting until" in err
+
+
+def test_reset_far_away_fails_fast_through_the_cli(
+    fake_github: FakeGitHub, run_cli: RunCli
+) -> None:
+    protected(fake_github)
+    fake_github.script("repos/get-branch-protection", fake_github.primary_limit(reset_in=2400))
+    started = time.monotonic()
+    code, out, err = run_cli(
+        "protection",
+        "verify",
+        "--repo",
+        REPO_ARG,
+        "--branch",
+        BRANCH,
+        environ=_env(fake_github),
+        clock=FakeClock(datetime.now(timezone.utc)),
+    )
+    assert code == 1
+    assert "rate limit" in err and "resets" not in out
+    assert re.search(r"exhausted until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", err)
+    assert time.monotonic() - started < 10
