@@ -15,7 +15,7 @@ from dhash_gha.cli._base import add_command
 if TYPE_CHECKING:
     from dhash_gha.context import Context
     from dhash_gha.github.client import GitHubClient
-    from dhash_gha.github.policy import Row
+    from dhash_gha.github.protection_model import Row
 
 
 def _client(ctx: Context) -> GitHubClient:

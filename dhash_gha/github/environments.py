@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 from dhash_gha.github import codeowners
 from dhash_gha.github.client import GitHubClient, GitHubNotFound
-from dhash_gha.github.policy import Row
 from dhash_gha.github.protection import repo_permissions
+from dhash_gha.github.protection_model import Row
 
 
 def _where(owner: str, repo: str, env: str) -> str:

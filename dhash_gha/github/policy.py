@@ -10,159 +10,30 @@ setting that the visible part does not already satisfy is reported as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from dhash_gha.errors import BadInput
 from dhash_gha.github import codeowners
+from dhash_gha.github.effective import (
+    classic_checks,
+    classic_flag,
+    classic_section,
+    reviews,
+    rule_checks,
+    rules_of,
+)
+from dhash_gha.github.protection_model import (
+    DEFAULT_LEVELS,
+    GLYPHS,
+    Level,
+    Policy,
+    Row,
+    Snapshot,
+    Status,
+    level_of,
+)
 
-Level = Literal["required", "recommended", "off"]
-Status = Literal["pass", "fail", "warn", "unknown"]
-
-GLYPHS: dict[str, str] = {"pass": "✅", "fail": "❌", "warn": "⚠️", "unknown": "❔"}
-
-DEFAULT_LEVELS: dict[str, Level] = {
-    "required_status_checks": "required",
-    "strict_status_checks": "recommended",
-    "required_approvals": "required",
-    "code_owner_review": "required",
-    "codeowners_ops_team": "required",
-    "codeowners_valid": "recommended",
-    "dismiss_stale_reviews": "recommended",
-    "last_push_approval": "recommended",
-    "enforce_admins": "required",
-    "no_bypass_allowances": "required",
-    "no_ruleset_bypass": "required",
-    "force_pushes_blocked": "required",
-    "deletions_blocked": "required",
-}
-
-
-@dataclass(frozen=True)
-class Policy:
-    required_checks: tuple[str, ...] = ("premerge-validation", "cross-platform-check")
-    min_approvals: int = 2
-    ops_team: str = "ops"
-    deploy_paths: tuple[str, ...] = (
-        ".github/workflows/",
-        "config/",
-        "deployments/",
-        "migrations/",
-        "quality-gates-config.json",
-    )
-    levels: Mapping[str, Level] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the API showed; ``None`` with a reason in ``*_unreadable`` when it could not see."""
-
-    owner: str
-    repo: str
-    branch: str
-    classic: dict[str, Any] | None = None
-    classic_absent: bool = False
-    classic_unreadable: str | None = None
-    rules: list[dict[str, Any]] = field(default_factory=list)
-    rules_unreadable: str | None = None
-    rulesets: Mapping[int, dict[str, Any]] = field(default_factory=dict)
-    rulesets_unreadable: Mapping[int, str] = field(default_factory=dict)
-    codeowners_path: str | None = None
-    codeowners_text: str | None = None
-    codeowners_unreadable: str | None = None
-    codeowners_errors: list[dict[str, Any]] | None = None
-
-
-@dataclass(frozen=True)
-class Row:
-    setting: str
-    level: Level
-    status: Status
-    found: str
-    required: str
-    fix: str
-
-    @property
-    def glyph(self) -> str:
-        return GLYPHS[self.status]
-
-
-def _level(policy: Policy, setting: str) -> Level:
-    return policy.levels.get(setting, DEFAULT_LEVELS[setting])
-
-
-# --- reading the effective settings -----------------------------------------------------
-def _rules_of(snap: Snapshot, rule_type: str) -> list[dict[str, Any]]:
-    return [r for r in snap.rules if r.get("type") == rule_type]
-
-
-def _params(rule: dict[str, Any]) -> dict[str, Any]:
-    params = rule.get("parameters")
-    return params if isinstance(params, dict) else {}
-
-
-def _classic_section(snap: Snapshot, key: str) -> dict[str, Any] | None:
-    if snap.classic is None:
-        return None
-    section = snap.classic.get(key)
-    return section if isinstance(section, dict) else None
-
-
-def _classic_flag(snap: Snapshot, key: str) -> bool | None:
-    section = _classic_section(snap, key)
-    return None if section is None else bool(section.get("enabled"))
-
-
-def _classic_checks(snap: Snapshot) -> tuple[set[str], bool]:
-    section = _classic_section(snap, "required_status_checks")
-    if section is None:
-        return set(), False
-    names = {str(c) for c in section.get("contexts") or []}
-    names |= {str(c.get("context")) for c in section.get("checks") or [] if isinstance(c, dict)}
-    return names, bool(section.get("strict"))
-
-
-def _rule_checks(snap: Snapshot) -> tuple[set[str], bool]:
-    names: set[str] = set()
-    strict = False
-    for rule in _rules_of(snap, "required_status_checks"):
-        params = _params(rule)
-        names |= {str(c.get("context")) for c in params.get("required_status_checks") or []}
-        strict = strict or bool(params.get("strict_required_status_checks_policy"))
-    return names, strict
-
-
-def _reviews(snap: Snapshot) -> list[tuple[str, dict[str, Any]]]:
-    """Every review requirement, as (source, {count, code_owners, stale, last_push})."""
-    found = []
-    classic = _classic_section(snap, "required_pull_request_reviews")
-    if classic is not None:
-        found.append(
-            (
-                "classic protection",
-                {
-                    "count": int(classic.get("required_approving_review_count") or 0),
-                    "code_owners": bool(classic.get("require_code_owner_reviews")),
-                    "stale": bool(classic.get("dismiss_stale_reviews")),
-                    "last_push": bool(classic.get("require_last_push_approval")),
-                },
-            )
-        )
-    for rule in _rules_of(snap, "pull_request"):
-        params = _params(rule)
-        found.append(
-            (
-                f"ruleset {rule.get('ruleset_id')}",
-                {
-                    "count": int(params.get("required_approving_review_count") or 0),
-                    "code_owners": bool(params.get("require_code_owner_review")),
-                    "stale": bool(params.get("dismiss_stale_reviews_on_push")),
-                    "last_push": bool(params.get("require_last_push_approval")),
-                },
-            )
-        )
-    return found
+__all__ = ["DEFAULT_LEVELS", "GLYPHS", "Level", "Policy", "Row", "Snapshot", "Status", "evaluate"]
 
 
 # --- judging ----------------------------------------------------------------------------
@@ -192,7 +63,7 @@ def _row(
     *,
     blind: str | None = None,
 ) -> Row:
-    level = _level(policy, setting)
+    level = level_of(policy, setting)
     if verdict.ok:
         status: Status = "pass"
         fix = ""
@@ -233,14 +104,14 @@ def evaluate(snap: Snapshot, policy: Policy) -> list[Row]:
         ("deletions_blocked", lambda: _blocked(snap, policy, blind, "deletions")),
     ]
     for setting, build in builders:
-        if _level(policy, setting) != "off":
+        if level_of(policy, setting) != "off":
             rows.append(build())
     return rows
 
 
 def _status_checks(snap: Snapshot, policy: Policy, blind: str | None, where: str) -> Row:
-    classic, _ = _classic_checks(snap)
-    rules, _ = _rule_checks(snap)
+    classic, _ = classic_checks(snap)
+    rules, _ = rule_checks(snap)
     have = classic | rules
     missing = [c for c in policy.required_checks if c not in have]
     found = ", ".join(sorted(have)) or "none"
@@ -256,7 +127,7 @@ def _status_checks(snap: Snapshot, policy: Policy, blind: str | None, where: str
 
 
 def _strict_checks(snap: Snapshot, policy: Policy, blind: str | None, where: str) -> Row:
-    strict = _classic_checks(snap)[1] or _rule_checks(snap)[1]
+    strict = classic_checks(snap)[1] or rule_checks(snap)[1]
     return _row(
         snap,
         policy,
@@ -269,9 +140,11 @@ def _strict_checks(snap: Snapshot, policy: Policy, blind: str | None, where: str
 
 
 def _approvals(snap: Snapshot, policy: Policy, blind: str | None, where: str) -> Row:
-    reviews = _reviews(snap)
-    best = max((r["count"] for _, r in reviews), default=0)
-    found = ", ".join(f"{r['count']} ({src})" for src, r in reviews) or "no review requirement"
+    found_reviews = reviews(snap)
+    best = max((r["count"] for _, r in found_reviews), default=0)
+    found = (
+        ", ".join(f"{r['count']} ({src})" for src, r in found_reviews) or "no review requirement"
+    )
     return _row(
         snap,
         policy,
@@ -305,8 +178,8 @@ _REVIEW_FLAGS = {
 
 def _review_flag(snap: Snapshot, policy: Policy, blind: str | None, where: str, key: str) -> Row:
     setting, required, option = _REVIEW_FLAGS[key]
-    reviews = _reviews(snap)
-    sources = [src for src, r in reviews if r[key]]
+    found_reviews = reviews(snap)
+    sources = [src for src, r in found_reviews if r[key]]
     found = f"on ({', '.join(sources)})" if sources else "off"
     return _row(
         snap,
@@ -427,7 +300,7 @@ def _enforce_admins(snap: Snapshot, policy: Policy) -> Row:
             required,
             fix,
         )
-    enabled = bool(_classic_flag(snap, "enforce_admins"))
+    enabled = bool(classic_flag(snap, "enforce_admins"))
     return _row(
         snap,
         policy,
@@ -454,8 +327,8 @@ def _bypass_allowances(snap: Snapshot, policy: Policy) -> Row:
             fix,
             blind=f"classic protection unreadable ({snap.classic_unreadable})",
         )
-    reviews = _classic_section(snap, "required_pull_request_reviews") or {}
-    allowances = reviews.get("bypass_pull_request_allowances") or {}
+    classic_reviews = classic_section(snap, "required_pull_request_reviews") or {}
+    allowances = classic_reviews.get("bypass_pull_request_allowances") or {}
     actors = [u.get("login") for u in allowances.get("users") or []]
     actors += [f"team {t.get('slug')}" for t in allowances.get("teams") or []]
     actors += [f"app {a.get('slug')}" for a in allowances.get("apps") or []]
@@ -529,9 +402,9 @@ def _blocked(snap: Snapshot, policy: Policy, blind: str | None, what: str) -> Ro
         setting, rule_type, classic_key = "deletions_blocked", "deletion", "allow_deletions"
         label, option = "deletions", "'Restrict deletions'"
     sources = []
-    if _rules_of(snap, rule_type):
+    if rules_of(snap, rule_type):
         sources.append("ruleset")
-    if snap.classic is not None and not _classic_flag(snap, classic_key):
+    if snap.classic is not None and not classic_flag(snap, classic_key):
         sources.append("classic protection")
     found = f"blocked ({', '.join(sources)})" if sources else f"{label} allowed"
     return _row(
@@ -543,66 +416,3 @@ def _blocked(snap: Snapshot, policy: Policy, blind: str | None, what: str) -> Ro
         f"{_where(snap)}: enable {option} (classic: leave 'Allow {label}' unchecked)",
         blind=blind,
     )
-
-
-# --- policy from a mapping (the --policy file) ----------------------------------------
-_KEYS = {"required_status_checks", "min_approvals", "ops_team", "deploy_paths", "levels"}
-
-
-def policy_from_mapping(data: Any, *, source: str = "policy") -> Policy:
-    """Defaults overridden by ``data``; BadInput naming the key when a value is wrong."""
-    if not isinstance(data, dict):
-        raise BadInput(f"{source}: expected a mapping of settings, got {type(data).__name__}")
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise BadInput(
-            f"{source}: unknown key(s) {', '.join(unknown)}",
-            tip=f"known keys: {', '.join(sorted(_KEYS))}",
-        )
-    policy = Policy()
-    if "required_status_checks" in data:
-        checks = data["required_status_checks"]
-        if not isinstance(checks, list) or not all(isinstance(c, str) and c for c in checks):
-            raise BadInput(f"{source}: required_status_checks must be a list of check names")
-        policy = replace(policy, required_checks=tuple(checks))
-    if "min_approvals" in data:
-        count = data["min_approvals"]
-        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 6:
-            raise BadInput(f"{source}: min_approvals must be an integer from 0 to 6, got {count!r}")
-        policy = replace(policy, min_approvals=count)
-    if "ops_team" in data:
-        team = data["ops_team"]
-        if not isinstance(team, str) or not team.strip("@/ "):
-            raise BadInput(f"{source}: ops_team must be a team slug such as 'ops' or 'acme/ops'")
-        policy = replace(policy, ops_team=team.strip().lstrip("@"))
-    if "deploy_paths" in data:
-        paths = data["deploy_paths"]
-        if (
-            not isinstance(paths, list)
-            or not paths
-            or not all(isinstance(p, str) and p for p in paths)
-        ):
-            raise BadInput(f"{source}: deploy_paths must be a non-empty list of paths")
-        policy = replace(policy, deploy_paths=tuple(p.lstrip("/") for p in paths))
-    if "levels" in data:
-        levels = data["levels"]
-        if not isinstance(levels, dict):
-            raise BadInput(f"{source}: levels must map a setting to required|recommended|off")
-        merged: dict[str, Level] = dict(DEFAULT_LEVELS)
-        for name, raw_level in levels.items():
-            level = "off" if raw_level is False else raw_level  # YAML 1.1 reads `off` as false
-            if name not in DEFAULT_LEVELS:
-                raise BadInput(
-                    f"{source}: levels: unknown setting {name!r}",
-                    tip=f"settings: {', '.join(DEFAULT_LEVELS)}",
-                )
-            if level == "required":
-                merged[name] = "required"
-            elif level == "recommended":
-                merged[name] = "recommended"
-            elif level == "off":
-                merged[name] = "off"
-            else:
-                raise BadInput(f"{source}: levels.{name} must be required, recommended or off")
-        policy = replace(policy, levels=merged)
-    return policy

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from dhash_gha.errors import BadInput
 from dhash_gha.github import codeowners
 from dhash_gha.github.client import GitHubApiError, GitHubClient, GitHubForbidden, GitHubNotFound
-from dhash_gha.github.policy import Snapshot
+from dhash_gha.github.protection_model import Snapshot
 
 
 def _seg(text: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dhash_gha.github.policy import Row
+from dhash_gha.github.protection_model import Row
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import pytest
 
 from dhash_gha.errors import BadInput
 from dhash_gha.github import codeowners
-from dhash_gha.github.policy import Policy, Snapshot, evaluate, policy_from_mapping
+from dhash_gha.github.policy import Policy, Snapshot, evaluate
+from dhash_gha.github.policy_file import policy_from_mapping
 from dhash_gha.github.ratelimit import FailureKind, RetryPolicy, classify, decide
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
