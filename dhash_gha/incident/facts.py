@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,23 @@ from dhash_gha.incident.report import BackupFacts, GateFacts, IncidentFacts, kep
 from dhash_gha.notify.audit import read_records
 from dhash_gha.workspace import Workspace
 
-_ROUTINE_EVENTS = frozenset({"poll", "info", "tip", "traceback"})
+# Left out of "Actions and outcomes" (still in the timeline): progress, not decisions.
+_ROUTINE_EVENTS = frozenset(
+    {
+        "poll",
+        "info",
+        "tip",
+        "traceback",
+        "health_probe",
+        "preflight_check",
+        "command_start",
+        "command_end",
+    }
+)
+# The notification records themselves are in the report; their log lines would repeat them.
+_DUPLICATED_EVENTS = frozenset({"notification_channel", "notification_recorded"})
+# Deploy-history keys worth a timeline line, in order.
+_HISTORY_KEYS = ("type", "release_id", "rolled_back_release", "ok", "automatic", "backup", "reason")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -156,25 +172,21 @@ def gather_facts(
     gates = _read_json(folder / ws.gates_config.name)
     release = _read_json(folder / RELEASE_COPY)
     notes = notification_entries(read_records(folder / NOTIFICATIONS, env))
-    history: list[TimelineEntry] = []
-    if (folder / HISTORY_COPY).is_file():
-        for line in (folder / HISTORY_COPY).read_text(encoding="utf-8").splitlines():
-            item = _read_json_line(line)
-            at = parse_time(
-                str(item.get("at") or item.get("time") or item.get("deployed_at") or "")
-            )
-            if at is not None:
-                what = ", ".join(
-                    f"{k}={v}" for k, v in item.items() if isinstance(v, (str, int, float))
-                )
-                history.append(TimelineEntry(at, "deploy_history", what[:300]))
+    history = _history_entries(folder / HISTORY_COPY)
+    timeline_events = [e for e in events if e.event not in _DUPLICATED_EVENTS]
+    since = _actions_since(events, run)
     actions = event_entries(
         e
-        for e in events
+        for e in timeline_events
         if e.source in ACTION_KINDS
-        and e.event != "poll"
-        and (e.event not in _ROUTINE_EVENTS or e.level in ("WARNING", "ERROR", "CRITICAL"))
+        and e.at >= since
+        and (
+            e.event not in _ROUTINE_EVENTS
+            or e.level in ("WARNING", "ERROR", "CRITICAL")
+            or e.fields.get("ok") == "false"
+        )
     )
+    notes_since = [n for n in notes if n.at >= since]
     release_id = details.get("release") or (
         release.get("release_id") if isinstance(release, dict) else None
     )
@@ -190,13 +202,35 @@ def gather_facts(
         gate=_gate(details, run, gates, env),
         thresholds=_thresholds(gates, env, run),
         run=run,
-        timeline=[*event_entries(events), *notes, *history],
-        actions=[*actions, *notes],
+        timeline=[*event_entries(timeline_events), *notes, *history],
+        actions=[*actions, *notes_since, *(h for h in history if h.at >= since)],
         backup=_backup(ws, details, events, release),
         evidence=meta.get("evidence") or [],
         kept_sections=kept,
         details=details,
     )
+
+
+def _actions_since(events: Sequence[LogEvent], run: MonitorRun | None) -> datetime:
+    """Actions of this incident: from the deploy that started the monitored release on."""
+    if run is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    starts = [e.at for e in events if e.event == "deploy_start" and e.at <= run.started]
+    return starts[-1] if starts else run.started
+
+
+def _history_entries(path: Path) -> list[TimelineEntry]:
+    if not path.is_file():
+        return []
+    entries: list[TimelineEntry] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        item = _read_json_line(line)
+        at = parse_time(str(item.get("at") or item.get("time") or item.get("deployed_at") or ""))
+        if at is None:
+            continue
+        shown = [f"{k}={item[k]}" for k in _HISTORY_KEYS if item.get(k) not in (None, "")]
+        entries.append(TimelineEntry(at, "deploy_history", ", ".join(shown)[:300] or "entry"))
+    return entries
 
 
 def _read_json_line(line: str) -> dict[str, Any]:

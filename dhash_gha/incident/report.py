@@ -68,6 +68,10 @@ def _num(value: float | None) -> str:
     return f"{value:.6g}"
 
 
+def _with_unit(value: float | None, unit: str) -> str:
+    return _num(value) if value is None or not unit else f"{_num(value)} {unit}"
+
+
 def kept_sections(previous: str) -> dict[str, str]:
     """Sections an operator has filled in since the last generation (kept on regeneration)."""
     kept: dict[str, str] = {}
@@ -104,12 +108,11 @@ def _gate_section(facts: IncidentFacts) -> list[str]:
             values = [p.values.get(name) for p in run.polls]
             known = [v for v in values if v is not None]
             threshold, g_unit = facts.thresholds.get(name, (None, ""))
-            suffix = f" {g_unit}" if g_unit else ""
             last_status = run.polls[-1].statuses.get(name, "")
             lines.append(
-                f"| {_cell(name)} | {_num(values[-1])}{suffix} | "
-                f"{_num(max(known)) if known else 'no data'}{suffix} | "
-                f"{_num(threshold)}{suffix} | {_cell(last_status)} |"
+                f"| {_cell(name)} | {_with_unit(values[-1], g_unit)} | "
+                f"{_with_unit(max(known) if known else None, g_unit)} | "
+                f"{_with_unit(threshold, g_unit)} | {_cell(last_status)} |"
             )
         lines.append("")
     return lines
@@ -124,7 +127,7 @@ def _chart_section(facts: IncidentFacts) -> list[str]:
     labels = [minutes_label(p.minutes) for p in run.polls]
     unit = gate.unit or "value"
     lines += [
-        f"{gate.name} at each of the {len(values)} polls of monitoring run `{run.run_id}` "
+        f"{gate.name} at each of the {len(values)} poll(s) of monitoring run `{run.run_id}` "
         f"(first line) against its threshold {_num(gate.threshold)} {unit} (second line).",
         "",
         xychart(f"{gate.name} vs threshold ({facts.env})", unit, labels, values, gate.threshold),
@@ -167,8 +170,9 @@ def render_report(facts: IncidentFacts) -> str:
         f"| Release | {_cell(facts.release or 'unknown')} |",
     ]
     if facts.run is not None:
+        polls = len(facts.run.polls)
         lines.append(
-            f"| Monitoring run | {_cell(facts.run.run_id)} ({len(facts.run.polls)} polls) |"
+            f"| Monitoring run | {_cell(facts.run.run_id)} ({polls} poll{'s' if polls != 1 else ''}) |"
         )
     lines.append("")
     lines += _gate_section(facts)
