@@ -194,9 +194,8 @@ def _review_flag(snap: Snapshot, policy: Policy, blind: str | None, where: str, 
 
 def _codeowners_team(snap: Snapshot, policy: Policy) -> Row:
     setting = "codeowners_ops_team"
-    required = (
-        f"@{snap.owner}/{policy.ops_team.split('/')[-1]} owns {', '.join(policy.deploy_paths)}"
-    )
+    team = policy.ops_team if "/" in policy.ops_team else f"{snap.owner}/{policy.ops_team}"
+    required = f"@{team} owns {', '.join(policy.deploy_paths)}"
     fix_file = snap.codeowners_path or ".github/CODEOWNERS"
     if snap.codeowners_unreadable:
         return _row(
@@ -216,7 +215,7 @@ def _codeowners_team(snap: Snapshot, policy: Policy) -> Row:
             _Verdict(False, "no CODEOWNERS file in .github/, the root or docs/"),
             required,
             f"add .github/CODEOWNERS on '{snap.branch}' with lines like "
-            f"'/{policy.deploy_paths[0]} @{snap.owner}/{policy.ops_team.split('/')[-1]}'",
+            f"'/{policy.deploy_paths[0]} @{team}'",
         )
     entries = codeowners.parse(snap.codeowners_text)
     unowned = []
@@ -232,7 +231,6 @@ def _codeowners_team(snap: Snapshot, policy: Policy) -> Row:
         if not unowned
         else f"{snap.codeowners_path}: not owned by the team: {', '.join(unowned)}"
     )
-    team = policy.ops_team if "/" in policy.ops_team else f"{snap.owner}/{policy.ops_team}"
     return _row(
         snap,
         policy,
@@ -296,7 +294,12 @@ def _enforce_admins(snap: Snapshot, policy: Policy) -> Row:
             snap,
             policy,
             "enforce_admins",
-            _Verdict(True, "no classic protection (rulesets only: see bypass actors)"),
+            _Verdict(
+                bool(snap.rules),
+                "no classic protection (rulesets only: see bypass actors)"
+                if snap.rules
+                else "the branch has no protection at all",
+            ),
             required,
             fix,
         )

@@ -239,6 +239,7 @@ def test_no_protection_at_all_fails_every_required_setting(
         "code_owner_review",
         "force_pushes_blocked",
         "deletions_blocked",
+        "enforce_admins",
     ):
         assert statuses[setting] == "fail"
     assert "unknown" not in statuses.values()
