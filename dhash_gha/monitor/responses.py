@@ -148,25 +148,34 @@ class Responder:
         return "latest"
 
     def roll_back(self, fired: Sequence[GateVerdict]) -> RollbackOutcome:
+        """Roll back because the ``fired`` gates failed (the first one is the headline)."""
         first = fired[0]
         names = ", ".join(v.name for v in fired)
+        return self.roll_back_because(
+            f"quality gate {names} failed: {first.reason}",
+            self.details(first),
+            title="quality gate failed",
+            gates=names,
+            value=format_number(first.value) if first.value is not None else "",
+            threshold=format_number(first.threshold),
+        )
+
+    def roll_back_because(
+        self, reason: str, details: Mapping[str, Any], *, title: str, **log_fields: Any
+    ) -> RollbackOutcome:
+        """Critical notification, rollback to the pre-deploy backup, incident.
+
+        Raises RollbackFailed (after opening the incident) when the rollback fails.
+        """
         backup = self.backup_to_restore()
         shown_backup = _relative(self.ws, backup)
-        reason = f"quality gate {names} failed: {first.reason}"
         message = f"{self.env}: {reason}. Rolling back release {self.release_id} to {shown_backup}."
-        self.reporter.error(message, title="quality gate failed")
+        self.reporter.error(message, title=title)
         self.log.write(
-            {
-                "event": "rollback_start",
-                "run": self.run_id,
-                "gates": names,
-                "value": format_number(first.value) if first.value is not None else "",
-                "threshold": format_number(first.threshold),
-                "backup": shown_backup,
-            },
+            {"event": "rollback_start", "run": self.run_id, **log_fields, "backup": shown_backup},
             level="ERROR",
         )
-        self.notify("critical", message, self.details(first, backup=shown_backup))
+        self.notify("critical", message, {**details, "backup": shown_backup})
         try:
             result = self.actions.rollback(
                 self.ws,
@@ -184,19 +193,18 @@ class Responder:
             self.log.write(
                 {"event": "rollback_failed", "run": self.run_id, "error": failure}, level="ERROR"
             )
-            self.open_incident(f"{reason}; the automatic rollback FAILED: {failure}", first)
+            self.open_incident(f"{reason}; the automatic rollback FAILED: {failure}", details)
             raise RollbackFailed(
-                f"gate {names} failed and the automatic rollback to {shown_backup} failed: "
-                f"{failure}",
+                f"{reason}, and the automatic rollback to {shown_backup} failed: {failure}",
                 tip=getattr(exc, "tip", None)
                 or f"roll back by hand: dhash-gha rollback --env {self.env} --backup "
                 f"{shown_backup} --force",
             ) from exc
         self.log.write({"event": "rollback_done", "run": self.run_id, "backup": shown_backup})
-        incident = self.open_incident(reason, first, backup=shown_backup)
+        incident = self.open_incident(reason, {**details, "backup": shown_backup})
         return RollbackOutcome(shown_backup, result, incident, reason)
 
-    def open_incident(self, reason: str, verdict: GateVerdict, **extra: Any) -> Any | None:
+    def open_incident(self, reason: str, details: Mapping[str, Any]) -> Any | None:
         try:
             incident = self.actions.open_incident(
                 self.ws,
@@ -205,7 +213,7 @@ class Responder:
                 clock=self.clock,
                 reporter=self.reporter,
                 details={
-                    **self.details(verdict, **extra),
+                    **details,
                     "monitor_run": self.run_id,
                     "monitor_log": _relative(self.ws, self.log.path),
                 },
