@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ class EnvironmentStatus:
     migration_version: str
     open_incidents: list[str]
     maintenance: bool
+    monitor: str
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +46,7 @@ class EnvironmentStatus:
             f"backup:       {self.latest_backup or 'none'}",
             f"migrations:   {self.migration_version}",
             f"incidents:    {', '.join(self.open_incidents) or 'none open'}",
+            f"monitor:      {self.monitor}",
         ]
 
 
@@ -52,6 +55,22 @@ def _duration(seconds: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def monitor_summary(ws: Workspace, env: str) -> str:
+    """One line from the monitor's saved state (read as plain JSON: no monitor import)."""
+    try:
+        data = json.loads(ws.monitor_state(env).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "no monitoring run yet"
+    except (OSError, ValueError):
+        return "state file unreadable"
+    if not isinstance(data, dict):
+        return "state file unreadable"
+    failing = data.get("failing") or []
+    text = (f"run {data.get('run_id')} {data.get('status')}, "
+            f"{len(data.get('samples') or [])} polls, started {data.get('started_at')}")
+    return text + (f", failing: {', '.join(map(str, failing))}" if failing else "")
 
 
 def environment_status(ws: Workspace, env: str, *, clock: Clock) -> EnvironmentStatus:
@@ -82,4 +101,5 @@ def environment_status(ws: Workspace, env: str, *, clock: Clock) -> EnvironmentS
         migration_version=current_version(ws, env),
         open_incidents=open_incidents(ws, env),
         maintenance=ws.maintenance_flag(env).exists(),
+        monitor=monitor_summary(ws, env),
     )

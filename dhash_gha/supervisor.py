@@ -35,6 +35,26 @@ from dhash_gha.workspace import Workspace
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 _STILL_ACTIVE = 259  # Windows GetExitCodeProcess: the process has not exited
 
+# POSIX: the child writes its own pidfile, then execs the component (same pid). So even if
+# this command is killed right after forking, the component never runs without a pidfile.
+_LAUNCHER = """
+import json, os, sys
+pidfile, started_at, env = sys.argv[1:4]
+argv = sys.argv[4:]
+record = {"pid": os.getpid(), "started_at": started_at, "command": argv, "environment": env}
+with open(pidfile + ".launcher.tmp", "w", encoding="utf-8") as handle:
+    handle.write(json.dumps(record) + "\\n")
+os.replace(pidfile + ".launcher.tmp", pidfile)
+os.execvp(argv[0], argv)
+"""
+
+
+def launch_argv(argv: list[str], pidfile: Path, started_at: str, env: str) -> list[str]:
+    """The argv that starts the component (POSIX: through the pidfile-writing launcher)."""
+    if sys.platform == "win32":
+        return argv
+    return [sys.executable, "-c", _LAUNCHER, str(pidfile), started_at, env, *argv]
+
 
 @dataclass(frozen=True)
 class ProcessStatus:
@@ -109,7 +129,16 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """An exited process its parent has not reaped yet (Linux: state Z in /proc) is not alive."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def read_pidfile(ws: Workspace, env: str) -> dict[str, Any] | None:
@@ -175,10 +204,11 @@ def _supervised_start(
     output = ws.component_output(env)
     output.parent.mkdir(parents=True, exist_ok=True)
     ws.pidfile(env).parent.mkdir(parents=True, exist_ok=True)
+    started_at = iso_utc(clock.now())
     with output.open("ab") as sink:
         try:
             child = subprocess.Popen(
-                argv,
+                launch_argv(argv, ws.pidfile(env), started_at, env),
                 cwd=component_cwd(ws, config),
                 env=start_environ(environ, git_commit),
                 stdin=subprocess.DEVNULL,
@@ -193,9 +223,8 @@ def _supervised_start(
                 tip="check component.process.command and cwd in the environment's config",
             ) from None
     _CHILDREN[child.pid] = child
-    started_at = iso_utc(clock.now())
     record = {"pid": child.pid, "started_at": started_at, "command": argv, "environment": env}
-    temporary = ws.pidfile(env).with_suffix(".pid.tmp")
+    temporary = ws.pidfile(env).with_name(ws.pidfile(env).name + ".tmp")
     temporary.write_text(json.dumps(record) + "\n", encoding="utf-8")
     os.replace(temporary, ws.pidfile(env))
     reporter.info(f"started the component: pid {child.pid}", event="service_start", pid=child.pid)
