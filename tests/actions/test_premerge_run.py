@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
-
 from dhash_composite_runner import parse_output_file
+
 from dhash_gha.clock import FakeClock
 from dhash_gha.errors import BadInput
 from dhash_gha.premerge import (
@@ -55,16 +55,25 @@ def _run(ws: Path, cli: FakeCli, environ: dict[str, str], **options: object) -> 
     return report.exit_code, report.artifacts
 
 
-def test_a_failed_step_does_not_stop_the_run(example_workspace: Path, clean_environ: dict[str, str], tmp_path: Path) -> None:
+def test_a_failed_step_does_not_stop_the_run(
+    example_workspace: Path, clean_environ: dict[str, str], tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    environ = {**clean_environ, "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")}
+    environ = {
+        **clean_environ,
+        "GITHUB_OUTPUT": str(out),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md"),
+    }
     cli = FakeCli(failing={"deploy"})
     code, artifacts = _run(example_workspace, cli, environ)
     assert code == 1
     summary = (artifacts / "summary.md").read_text(encoding="utf-8")
     for name in STEP_NAMES:
         assert f"| {name} |" in summary
-    assert "| deploy-dry-run | ❌ fail | 'dhash-gha deploy --env staging --dry-run' exited with 1: ❌ deploy broke" in summary
+    assert (
+        "| deploy-dry-run | ❌ fail | 'dhash-gha deploy --env staging --dry-run' exited with 1: ❌ deploy broke"
+        in summary
+    )
     assert "| notify-dry-run | ✅ pass" in summary  # ran after the failure
     assert "| smoke | ❌ fail" in summary  # the scratch deploy is the same fake command
     assert "| protection | ⏭️ skipped" in summary
@@ -80,18 +89,31 @@ def test_a_failed_step_does_not_stop_the_run(example_workspace: Path, clean_envi
     assert (tmp_path / "s.md").read_text(encoding="utf-8").startswith("## dhash-gha pre-merge")
 
 
-def test_all_pass_and_protection_runs_with_a_token(example_workspace: Path, clean_environ: dict[str, str]) -> None:
+def test_all_pass_and_protection_runs_with_a_token(
+    example_workspace: Path, clean_environ: dict[str, str]
+) -> None:
     cli = FakeCli(failing=set())
     environ = {**clean_environ, "GITHUB_TOKEN": "t0ken"}
-    code, artifacts = _run(example_workspace, cli, environ, repo="acme/dhash", branch="main",
-                           skip=frozenset({"logging"}))
+    code, artifacts = _run(
+        example_workspace,
+        cli,
+        environ,
+        repo="acme/dhash",
+        branch="main",
+        skip=frozenset({"logging"}),
+    )
     assert code == 0
     assert ["protection", "verify", "--repo", "acme/dhash", "--branch", "main"] in [
         c[2:] for c in cli.calls
     ]
     summary = (artifacts / "summary.md").read_text(encoding="utf-8")
-    assert "| protection | ✅ pass" in summary and "| logging | ⏭️ skipped | skipped with --skip" in summary
-    assert "t0ken" not in "".join(p.read_text(encoding="utf-8", errors="replace") for p in artifacts.glob("*.log"))
+    assert (
+        "| protection | ✅ pass" in summary
+        and "| logging | ⏭️ skipped | skipped with --skip" in summary
+    )
+    assert "t0ken" not in "".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in artifacts.glob("*.log")
+    )
 
 
 def test_bad_options(example_workspace: Path, clean_environ: dict[str, str]) -> None:
@@ -126,9 +148,21 @@ def test_log_validation() -> None:
     assert validate_log_lines([], []) == ["the component wrote no service log line"]
 
 
-def test_premerge_cli_fork_pr_without_token(example_workspace: Path, run_cli: Cli, clean_environ: dict[str, str]) -> None:
-    code, out, err = run_cli("--root", str(example_workspace), "premerge", "--skip", "smoke",
-                             "--repo", "acme/dhash", "--branch", "main", environ=clean_environ)
+def test_premerge_cli_fork_pr_without_token(
+    example_workspace: Path, run_cli: Cli, clean_environ: dict[str, str]
+) -> None:
+    code, _, err = run_cli(
+        "--root",
+        str(example_workspace),
+        "premerge",
+        "--skip",
+        "smoke",
+        "--repo",
+        "acme/dhash",
+        "--branch",
+        "main",
+        environ=clean_environ,
+    )
     assert "fork pull requests get no secrets" in err
     summary = (example_workspace / "premerge_artifacts" / "summary.md").read_text(encoding="utf-8")
     assert "| protection | ⏭️ skipped" in summary

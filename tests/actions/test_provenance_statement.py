@@ -63,17 +63,26 @@ def test_statement_on_github_actions() -> None:
     assert definition["resolvedDependencies"][0]["digest"] == {"gitCommit": "a" * 40}
     details = statement["predicate"]["runDetails"]
     assert details["builder"]["id"] == "https://github.com/" + GITHUB_ENV["GITHUB_WORKFLOW_REF"]
-    assert details["metadata"]["invocationId"] == "https://github.com/acme/dhash/actions/runs/123/attempts/2"
+    assert (
+        details["metadata"]["invocationId"]
+        == "https://github.com/acme/dhash/actions/runs/123/attempts/2"
+    )
     assert details["builder"]["version"]["python"] == "3.12.1"
 
 
 def test_statement_locally_has_no_invocation_id() -> None:
     statement = build_statement(
-        [Subject("x", "0" * 64)], Invocation.from_environ({}), git_commit=None, tools={},
-        started=T0, finished=T0,
+        [Subject("x", "0" * 64)],
+        Invocation.from_environ({}),
+        git_commit=None,
+        tools={},
+        started=T0,
+        finished=T0,
     )
     details = statement["predicate"]["runDetails"]
-    assert details["builder"]["id"] == LOCAL_BUILDER_ID and "invocationId" not in details["metadata"]
+    assert (
+        details["builder"]["id"] == LOCAL_BUILDER_ID and "invocationId" not in details["metadata"]
+    )
     assert statement["predicate"]["buildDefinition"]["resolvedDependencies"] == []
 
 
@@ -110,16 +119,46 @@ def test_ffmpeg_absent_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ffmpeg_version() is None
 
 
-def test_provenance_cli_for_the_latest_backup(example_workspace: Path, run_cli: Cli, clean_environ: dict[str, str], tmp_path: Path) -> None:
-    code, _, err = run_cli("--root", str(example_workspace), "provenance", "--env", "staging", environ=clean_environ)
+def test_provenance_cli_for_the_latest_backup(
+    example_workspace: Path, run_cli: Cli, clean_environ: dict[str, str], tmp_path: Path
+) -> None:
+    code, _, err = run_cli(
+        "--root", str(example_workspace), "provenance", "--env", "staging", environ=clean_environ
+    )
     assert code == 2 and "no backup" in err
-    assert run_cli("--root", str(example_workspace), "backup", "create", "--env", "staging", environ=clean_environ)[0] == 0
+    assert (
+        run_cli(
+            "--root",
+            str(example_workspace),
+            "backup",
+            "create",
+            "--env",
+            "staging",
+            environ=clean_environ,
+        )[0]
+        == 0
+    )
     out = tmp_path / "prov.json"
-    code, _, err = run_cli("--root", str(example_workspace), "provenance", "--env", "staging",
-                           "--output", str(out), environ={**clean_environ, **GITHUB_ENV})
+    code, _, err = run_cli(
+        "--root",
+        str(example_workspace),
+        "provenance",
+        "--env",
+        "staging",
+        "--output",
+        str(out),
+        environ={**clean_environ, **GITHUB_ENV},
+    )
     assert code == 0, err
     statement = json.loads(out.read_text(encoding="utf-8"))
     names = [s["name"] for s in statement["subject"]]
-    assert len(names) == 2 and names[0].startswith("backups/dhash_staging_") and names[1].endswith(".sha256")
+    assert (
+        len(names) == 2
+        and names[0].startswith("backups/dhash_staging_")
+        and names[1].endswith(".sha256")
+    )
     backup = example_workspace / names[0]
-    assert statement["subject"][0]["digest"]["sha256"] == hashlib.sha256(backup.read_bytes()).hexdigest()
+    assert (
+        statement["subject"][0]["digest"]["sha256"]
+        == hashlib.sha256(backup.read_bytes()).hexdigest()
+    )
