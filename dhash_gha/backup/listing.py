@@ -8,6 +8,7 @@ members too, and every restore runs it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,12 +17,25 @@ from dhash_gha.backup.verify import file_sha256, sidecar_digest
 from dhash_gha.errors import BadInput, DhashError
 from dhash_gha.workspace import Workspace
 
+_STAMP = re.compile(r"_(\d{8}_\d{6})\.zip$")
+
+
+def created_at(path: Path) -> datetime:
+    """When the backup was made: the name's UTC stamp, else the file's modification time."""
+    match = _STAMP.search(path.name)
+    if match:
+        try:
+            return datetime.strptime(match.group(1), "%Y%m%d_%H%M%S").replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+
 
 @dataclass(frozen=True)
 class BackupInfo:
     path: Path
     size: int
-    modified: datetime
+    created: datetime
     verified: bool
     problem: str | None
 
@@ -47,8 +61,7 @@ def list_backups(ws: Workspace, env: str, *, check: bool = True) -> list[BackupI
     for path in ws.backups(env):
         stat = path.stat()
         verified, problem = sidecar_matches(path) if check else (False, "not checked")
-        modified = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)
-        found.append(BackupInfo(path, stat.st_size, modified, verified, problem))
+        found.append(BackupInfo(path, stat.st_size, created_at(path), verified, problem))
     return found
 
 

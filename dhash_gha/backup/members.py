@@ -112,22 +112,18 @@ class ArchiveReader:
         digest = hashlib.sha256()
         crc = 0
         produced = 0
-        data = memoryview(self._map)[begin:end]
-        try:
-            if info.compress_type == zipfile.ZIP_STORED:
-                for at in range(0, len(data), OUT_CHUNK):
-                    piece = data[at : at + OUT_CHUNK]
-                    digest.update(piece)
-                    crc = zlib.crc32(piece, crc)
-                    if sink:
-                        sink(bytes(piece))
-                produced = len(data)
-            elif info.compress_type == zipfile.ZIP_DEFLATED:
-                produced, crc = self._inflate(info, data, digest.update, sink, label)
-            else:
-                raise CheckFailed(f"{label}: unsupported compression method {info.compress_type}")
-        finally:
-            data.release()
+        if info.compress_type == zipfile.ZIP_STORED:
+            for at in range(begin, end, OUT_CHUNK):
+                piece = self._map[at : min(at + OUT_CHUNK, end)]
+                digest.update(piece)
+                crc = zlib.crc32(piece, crc)
+                if sink:
+                    sink(piece)
+            produced = end - begin
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            produced, crc = self._inflate(info, begin, end, digest.update, sink, label)
+        else:
+            raise CheckFailed(f"{label}: unsupported compression method {info.compress_type}")
         if produced != info.file_size:
             raise CheckFailed(
                 f"{label}: size {produced} differs from the declared {info.file_size}"
@@ -136,10 +132,11 @@ class ArchiveReader:
             raise CheckFailed(f"{label}: CRC mismatch (the archive is corrupt)")
         return MemberCheck(info.filename, produced, digest.hexdigest())
 
-    @staticmethod
     def _inflate(
+        self,
         info: zipfile.ZipInfo,
-        data: memoryview,
+        begin: int,
+        end: int,
         update: Callable[[bytes], None],
         sink: Callable[[bytes], None] | None,
         label: str,
@@ -147,14 +144,14 @@ class ArchiveReader:
         inflater = zlib.decompressobj(-15)
         produced = 0
         crc = 0
-        at = 0
+        at = begin
         pending = b""
         try:
             while True:
                 if not pending:
-                    if at >= len(data):
+                    if at >= end:
                         break
-                    chunk = data[at : at + OUT_CHUNK]
+                    chunk = self._map[at : min(at + OUT_CHUNK, end)]
                     at += len(chunk)
                     out = inflater.decompress(chunk, OUT_CHUNK)
                 else:

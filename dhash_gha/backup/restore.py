@@ -99,7 +99,8 @@ def _check_source(source: Path, kind: str, unverified: bool, reporter: Reporter)
         return sidecar_digest(source)
     if not unverified:
         raise BadInput(
-            f"{source.name} has no .sha256 sidecar, so it cannot be verified",
+            f"{source.name} has no .sha256 sidecar, so it cannot be verified; restoring it "
+            "needs --unverified",
             tip="check the archive yourself, then pass --unverified to restore it anyway",
         )
     reporter.warning(f"restoring {source.name} UNVERIFIED (no checksum): requested explicitly")
@@ -163,8 +164,9 @@ def restore_backup(
     source = Path(source)
     if not source.is_absolute() and not source.exists():
         source = ws.root / source
-    settings = load_settings(ws, env)
+    # First, because an interrupted swap may have config/ itself half way.
     pending = resume_pending(ws, reporter, fault)
+    settings = load_settings(ws, env)
     check_path(source)
     if pending and _same_source(ws, pending[0].source, source):
         journal, manifest = pending

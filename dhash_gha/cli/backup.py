@@ -90,7 +90,7 @@ def list_handler(args: argparse.Namespace, ctx: Context) -> int:
     rows = [("NAME", "SIZE", "AGE", "VERIFIED")]
     for info in backups:
         verified = "yes" if info.verified else f"NO ({info.problem})"
-        age = _human_age((now - info.modified).total_seconds())
+        age = _human_age((now - info.created).total_seconds())
         rows.append((info.name, _human_bytes(info.size), age, verified))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:

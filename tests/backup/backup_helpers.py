@@ -78,7 +78,9 @@ def snapshot(root: Path, *, skip: tuple[str, ...] = ("logs",)) -> dict[str, Any]
     return found
 
 
-def tree_of(root: Path, items: tuple[str, ...] = ("src", "config", "deployments")) -> dict[str, Any]:
+def tree_of(
+    root: Path, items: tuple[str, ...] = ("src", "config", "deployments")
+) -> dict[str, Any]:
     snap = snapshot(root)
     return {k: v for k, v in snap.items() if k.split("/")[0] in items}
 

@@ -100,7 +100,10 @@ def test_two_creates_in_the_same_second_sort_right(tmp_path: Path) -> None:
     for locale in ["C", *[name for name in locales if name.lower() in ("c.utf8", "en_us.utf8")]]:
         picked = subprocess.run(
             "ls -1 backups/dhash_production_*.zip | sort -r | head -n1",
-            shell=True, cwd=ws.root, capture_output=True, text=True,
+            shell=True,
+            cwd=ws.root,
+            capture_output=True,
+            text=True,
             env={**os.environ, "LC_ALL": locale},
         ).stdout.strip()
         assert picked == f"backups/{third.path.name}", locale
@@ -110,7 +113,7 @@ def test_runbook_lines_verbatim(tmp_path: Path) -> None:
     ws = small_workspace(tmp_path / "ws")
     make(ws)
     script = (
-        'LATEST_BACKUP=$(ls -1 backups/dhash_production_*.zip | sort -r | head -n1)\n'
+        "LATEST_BACKUP=$(ls -1 backups/dhash_production_*.zip | sort -r | head -n1)\n"
         'sha256sum -c "${LATEST_BACKUP}.sha256"\n'
     )
     run = subprocess.run(["sh", "-c", script], cwd=ws.root, capture_output=True, text=True)
@@ -172,7 +175,10 @@ def test_sidecar_failure_removes_the_published_zip(
     [
         (lambda root: os.symlink("/etc/passwd", root / "src" / "link"), "symbolic link"),
         (lambda root: (root / "src" / "CON.txt").write_text("x"), "reserved"),
-        (lambda root: [(root / "src" / n).write_text(n) for n in ("Readme", "README")], "case-insensitive"),
+        (
+            lambda root: [(root / "src" / n).write_text(n) for n in ("Readme", "README")],
+            "case-insensitive",
+        ),
     ],
 )
 def test_unrestorable_trees_are_refused_at_create(tmp_path: Path, make_bad, word: str) -> None:  # type: ignore[no-untyped-def]
@@ -209,7 +215,9 @@ def test_cli_backup_without_action_creates(tmp_path: Path, run_cli) -> None:  # 
     assert len(ws.backups("production")) == 1
     logs = list(ws.logs_dir.glob("backup_production_*.log"))
     assert logs and "mb_per_s=" in logs[0].read_text(encoding="utf-8")
-    code, out, err = run_cli("--root", str(ws.root), "backup", "create", "--env", "nope", environ={})
+    code, out, err = run_cli(
+        "--root", str(ws.root), "backup", "create", "--env", "nope", environ={}
+    )
     assert code == 2 and "unknown environment" in err
     code, out, err = run_cli("--root", str(ws.root), "backup", environ={})
     assert code == 2 and "--env" in err

@@ -76,7 +76,9 @@ def test_duplicates_exact_and_file_vs_dir() -> None:
 
 
 def test_case_insensitive_collisions_including_parents_and_unicode_forms() -> None:
-    assert "case-insensitive" in problems(Entry("src/Readme", "file"), Entry("src/README", "file"))[0]
+    assert (
+        "case-insensitive" in problems(Entry("src/Readme", "file"), Entry("src/README", "file"))[0]
+    )
     found = problems(Entry("src/Dir/a", "file"), Entry("src/dir/b", "file"))
     assert found and "'src/dir'" in found[0]
     nfc, nfd = "src/caf\u00e9", "src/cafe\u0301"
@@ -89,7 +91,9 @@ def test_a_file_cannot_be_a_parent() -> None:
 
 def test_size_bomb_by_total() -> None:
     limits = Limits(max_total_bytes=1000, max_ratio=200)
-    found = problems(Entry("src/a", "file", 600, 600), Entry("src/b", "file", 600, 600), limits=limits)
+    found = problems(
+        Entry("src/a", "file", 600, 600), Entry("src/b", "file", 600, 600), limits=limits
+    )
     assert "over the limit" in found[0]
 
 
