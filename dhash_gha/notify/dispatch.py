@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,6 +39,19 @@ def run_url_from(environ: Mapping[str, str]) -> str | None:
     if server and repo and run:
         return f"{server.rstrip('/')}/{repo}/actions/runs/{run}"
     return None
+
+
+def json_safe(value: Any) -> Any:
+    """Details as plain JSON: paths and other objects as text, NaN and infinities as null."""
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
 
 
 def check_kind(kind: str) -> str:
@@ -100,27 +115,15 @@ def notify(
     except ConfigError as exc:
         error = f"{exc.message}" + (f" ({exc.tip})" if exc.tip else "")
         reporter.error(f"notify: cannot read the channels of '{env}': {error}")
-    details = dict(details or {})
-    run_url = str(details.get("run_url") or "") or run_url_from(environ)
-    note = Notification(
-        kind=kind,
-        env=env,
-        message=message,
-        at=now,
-        details=details,
-        run_url=run_url,
-        paged_roles=paged_roles(notifications, kind),
-    )
     runtime = Runtime(
         transport=transport or HttpxTransport(),
         now=clock.now,
         sleep=sleep or clock.sleep,
         rand=rand or random.random,
     )
-    results: list[ChannelResult] = []
-    previews: dict[str, Any] = {}
-    for spec in notifications.get("channels") or []:
-        built = build_channel(
+    # Channels first: reading their secrets registers them for redaction below.
+    built = [
+        build_channel(
             spec,
             notifications,
             environ=environ,
@@ -129,13 +132,29 @@ def notify(
             policy=policy or RetryPolicy(),
             upsert_loader=upsert_loader,
         )
-        if isinstance(built, ChannelResult):
-            results.append(built)
+        for spec in notifications.get("channels") or []
+    ]
+    safe_details = sanitise_details(json_safe(dict(details or {})), reporter.redact)
+    run_url = str(safe_details.get("run_url") or "") or run_url_from(environ)
+    note = Notification(
+        kind=kind,
+        env=env,
+        message=reporter.redact(message),
+        at=now,
+        details=safe_details,
+        run_url=run_url,
+        paged_roles=paged_roles(notifications, kind),
+    )
+    results: list[ChannelResult] = []
+    previews: dict[str, Any] = {}
+    for channel in built:
+        if isinstance(channel, ChannelResult):
+            results.append(channel)
             continue
-        result, rendered = _send_one(built, note, dry_run)
+        result, rendered = _send_one(channel, note, dry_run)
         results.append(result)
         if rendered is not None:
-            previews[built.name] = rendered
+            previews[channel.name] = json.loads(reporter.redact(json.dumps(rendered)))
     delivered = error is None and all(r.status != "failed" for r in results)
     _report(reporter, env, kind, results, dry_run)
     record = {
@@ -143,8 +162,8 @@ def notify(
         "time": iso_utc(now),
         "type": kind,
         "environment": env,
-        "message": reporter.redact(message),
-        "details": sanitise_details(details, reporter.redact),
+        "message": note.message,
+        "details": safe_details,
         "run_url": run_url,
         "paged_roles": list(note.paged_roles),
         "dry_run": dry_run,

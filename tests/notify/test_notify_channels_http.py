@@ -391,3 +391,25 @@ def test_unusable_url_is_a_configuration_error_without_retries(
     assert channel.status == "failed" and channel.attempts == 1 and harness.sleeps == []
     assert channel.configuration_error and "DHASH_HOOK_URL" in (channel.fix or "")
     assert "abcSecretPath" not in (channel.reason or "")
+
+
+def test_details_with_paths_and_nan_are_sent_as_plain_json(harness: Harness) -> None:
+    set_channels(
+        harness.ws.root, [{"name": "hook", "type": "webhook", "url_env": "DHASH_HOOK_URL"}]
+    )
+    details = {
+        "backup": harness.ws.root / "backups" / "dhash_production_20260301_115500.zip",
+        "value": float("nan"),
+        "threshold": 2000.0,
+        "gate": "p95_hash_time",
+        "api_token": "tok-should-not-travel",
+    }
+    with Receiver() as rx:
+        harness.environ["DHASH_HOOK_URL"] = rx.base + "/h"
+        result = harness.send(details=details)
+    assert result.delivered
+    body = json.loads(rx.requests[0].body)
+    assert body["value"] is None and body["threshold"] == 2000.0
+    assert body["details"]["backup"].endswith("dhash_production_20260301_115500.zip")
+    assert body["details"]["api_token"] == "***"
+    assert "tok-should-not-travel" not in harness.record(result).__repr__()
