@@ -102,14 +102,14 @@ class Response:
 class GitHubClient:
     """Calls the REST API through PyGithub's requester, retrying only as the policy allows."""
 
-    token: str
+    token: str = field(repr=False)
     api_url: str = DEFAULT_API_URL
     clock: Clock = field(default_factory=SystemClock)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: int = 30
     notes: list[str] = field(default_factory=list)
     on_note: Callable[[str], None] | None = None
-    _requester: Any = None
+    _requester: Any = field(default=None, repr=False)
 
     def _note(self, text: str) -> None:
         """Say at once why we wait: a silent five-minute pause looks like a hang."""
@@ -195,6 +195,12 @@ class GitHubClient:
                 wait = self.policy.server_error_base_delay * (2 ** (attempt - 1))
                 self._note(f"{method} {path}: connection failed; retrying in {wait:g} s")
                 self.clock.sleep(wait)
+
+    def close(self) -> None:
+        """Release PyGithub's pooled connections."""
+        if self._requester is not None:
+            self._requester.close()
+            self._requester = None
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None).data

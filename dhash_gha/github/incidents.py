@@ -9,6 +9,7 @@ marker, so a retried create never makes a duplicate.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -24,8 +25,13 @@ from dhash_gha.github.ratelimit import FailureKind, RetryPolicy
 LABELS = ("incident", "rollback")
 
 
+def _token(text: str) -> str:
+    """One marker word: nothing that could end the HTML comment or split the word."""
+    return re.sub(r"[^A-Za-z0-9._:/@+-]", "_", text).replace("--", "-_") or "_"
+
+
 def marker(env: str, release: str | None) -> str:
-    return f"<!-- dhash-gha:incident env={env} release={release or 'unknown'} -->"
+    return f"<!-- dhash-gha:incident env={_token(env)} release={_token(release or 'unknown')} -->"
 
 
 def find_incident_issue(
@@ -68,6 +74,22 @@ def upsert_incident_issue(
         clock=clock or SystemClock(),
         policy=policy or RetryPolicy(),
     )
+    try:
+        return _upsert(client, owner, name, env=env, release=release, title=title, body=body)
+    finally:
+        client.close()
+
+
+def _upsert(
+    client: GitHubClient,
+    owner: str,
+    name: str,
+    *,
+    env: str,
+    release: str | None,
+    title: str,
+    body: str,
+) -> str:
     base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
     tagged_body = f"{body.rstrip()}\n\n{marker(env, release)}\n"
     attempts = client.policy.server_error_attempts

@@ -91,3 +91,9 @@ def test_bad_repo_is_bad_input() -> None:
         upsert_incident_issue(
             "nope", token="t", api_url=None, env="e", release=None, title="t", body="b"
         )
+
+
+def test_marker_cannot_be_broken_by_the_release_name() -> None:
+    tag = marker("production", "r 1 --> <b>")
+    assert tag.count("-->") == 1 and tag.endswith("-->")
+    assert marker("production", "r-4") not in marker("production", "r-42")
