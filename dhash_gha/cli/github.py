@@ -65,25 +65,14 @@ def _protection_verify(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.github.policy import evaluate
     from dhash_gha.github.policy_file import load_policy
     from dhash_gha.github.protection import fetch_snapshot
+    from dhash_gha.github.report import protection_notes
 
     owner, repo = parse_repo(args.repo)
     policy = load_policy(Path(args.policy) if args.policy else None)
     client = _client(ctx)
     snap = fetch_snapshot(client, owner, repo, args.branch)
     rows = evaluate(snap, policy)
-    notes = []
-    if snap.classic_absent:
-        notes.append(f"'{args.branch}' has no classic branch protection rule")
-    if snap.classic_unreadable:
-        notes.append(
-            f"classic protection could not be read: {snap.classic_unreadable}; judged from the "
-            "rules endpoint only. Use a token with administration:read to check everything"
-        )
-    if snap.rules_unreadable:
-        notes.append(f"branch rules could not be read: {snap.rules_unreadable}")
-    unchecked = [r.setting for r in rows if r.status == "unknown"]
-    if unchecked:
-        notes.append(f"could not check: {', '.join(unchecked)}")
+    notes = protection_notes(snap, rows)
     return _emit_rows(
         ctx,
         title=f"branch protection of {owner}/{repo}@{args.branch}",

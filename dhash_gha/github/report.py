@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dhash_gha.github.protection_model import Row
+from dhash_gha.github.protection_model import Row, Snapshot
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,21 @@ def to_json(
         indent=2,
         ensure_ascii=False,
     )
+
+
+def protection_notes(snap: Snapshot, rows: Sequence[Row]) -> list[str]:
+    """What the reader must know besides the rows: which parts were invisible, and why."""
+    notes = []
+    if snap.classic_absent:
+        notes.append(f"'{snap.branch}' has no classic branch protection rule")
+    if snap.classic_unreadable:
+        notes.append(
+            f"classic protection could not be read: {snap.classic_unreadable}; judged from the "
+            "rules endpoint only. Use a token with administration:read to check everything"
+        )
+    if snap.rules_unreadable:
+        notes.append(f"branch rules could not be read: {snap.rules_unreadable}")
+    unchecked = [r.setting for r in rows if r.status == "unknown"]
+    if unchecked:
+        notes.append(f"could not check: {', '.join(unchecked)}")
+    return notes

@@ -175,3 +175,18 @@ def test_nothing_visible_is_unknown_not_unprotected() -> None:
     rows = evaluate(snap, Policy())
     assert {r.status for r in rows} == {"unknown"}
     assert all(r.glyph == "❔" for r in rows)
+
+
+def test_markdown_table_escapes_pipes_and_keeps_one_row_per_setting() -> None:
+    from dhash_gha.github.report import Outcome, markdown_table
+
+    rows = evaluate(
+        Snapshot("acme", "dhash", "main", classic_absent=True, codeowners_errors=[]), Policy()
+    )
+    table = markdown_table("t", rows, ["a | b"])
+    body = [line for line in table.splitlines() if line.startswith("| ") and "`" in line]
+    assert len(body) == len(rows)
+    outcome = Outcome.of(rows)
+    assert not outcome.ok() and "required setting(s) fail" in outcome.headline("x")
+    escaped = markdown_table("t", [rows[0].__class__("s", "required", "fail", "x|y", "r", "f")])
+    assert "x\\|y" in escaped
