@@ -21,8 +21,10 @@ class CheckResult:
         return "✅" if self.ok else "❌"
 
     def line(self) -> str:
-        text = f"{self.mark} {self.at} {self.name}: {self.detail}" if self.at else (
-            f"{self.mark} {self.name}: {self.detail}"
+        text = (
+            f"{self.mark} {self.at} {self.name}: {self.detail}"
+            if self.at
+            else (f"{self.mark} {self.name}: {self.detail}")
         )
         if not self.ok and self.fix:
             text += f" — fix: {self.fix}"

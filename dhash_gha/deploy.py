@@ -59,15 +59,21 @@ def choose_pre_deploy_backup(
     if running is not None and running.get("tree_sha256") != tree_sha256:
         if snapshot:
             return BackupChoice(
-                snapshot, False,
+                snapshot,
+                False,
                 f"the tree already holds the new release: the snapshot of running release "
                 f"{running.get('release_id')} is the pre-deploy backup",
             )
         if no_backup:
-            return BackupChoice(latest, False, "--no-backup: using the latest backup "
-                                "(no snapshot of the running release is known)")
+            return BackupChoice(
+                latest,
+                False,
+                "--no-backup: using the latest backup "
+                "(no snapshot of the running release is known)",
+            )
         return BackupChoice(
-            None, True,
+            None,
+            True,
             "no snapshot of the running release is known: backing up the tree as it is "
             "(it already holds the new files, so a rollback restores them)",
         )
@@ -118,7 +124,13 @@ def deploy(
     skip_preflight: Sequence[str] = (),
 ) -> DeployResult:
     from dhash_gha.config import load_env_config
-    from dhash_gha.release import read_history, read_release, release_snapshot, release_tops, tree_digest
+    from dhash_gha.release import (
+        read_history,
+        read_release,
+        release_snapshot,
+        release_tops,
+        tree_digest,
+    )
 
     check_skips(skip_preflight)
     config = load_env_config(ws, env)
@@ -126,21 +138,39 @@ def deploy(
     tree = tree_digest(ws, release_tops(config))
     commit = git_commit(ws, environ)
     release_id = f"{utc_stamp(clock.now())}-{(commit or tree)[:8]}"
-    snapshot = release_snapshot(read_history(ws, env), str(running["release_id"])) if running else None
+    snapshot = (
+        release_snapshot(read_history(ws, env), str(running["release_id"])) if running else None
+    )
     latest = ws.backups(env)[0] if ws.backups(env) else None
     choice = choose_pre_deploy_backup(
-        running, tree, snapshot, no_backup=no_backup,
+        running,
+        tree,
+        snapshot,
+        no_backup=no_backup,
         latest=_rel(ws, latest) if latest else None,
     )
     result = DeployResult(release_id, dry_run, snapshot=not no_backup)
     if dry_run:
-        return _plan(ws, env, config, result, choice, running, environ, clock, reporter,
-                     no_backup, no_monitor, skip_preflight)
+        return _plan(
+            ws,
+            env,
+            config,
+            result,
+            choice,
+            running,
+            environ,
+            clock,
+            reporter,
+            no_backup,
+            no_monitor,
+            skip_preflight,
+        )
     from dhash_gha.lock import environment_lock
     from dhash_gha.rollback import log_to
 
-    with environment_lock(ws, env, "deploy", clock=clock), log_to(
-        reporter, ws.log_file("deploy", env, clock.now())
+    with (
+        environment_lock(ws, env, "deploy", clock=clock),
+        log_to(reporter, ws.log_file("deploy", env, clock.now())),
     ):
         reporter.event("deploy_start", release=release_id, git_commit=commit or "")
         _preflight(ws, env, environ, clock, reporter, skip_preflight)
@@ -155,7 +185,11 @@ def deploy(
 
 
 def _preflight(
-    ws: Workspace, env: str, environ: Mapping[str, str], clock: Clock, reporter: Reporter,
+    ws: Workspace,
+    env: str,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
     skips: Sequence[str],
 ) -> None:
     from dhash_gha.preflight import run_preflight
@@ -167,8 +201,10 @@ def _preflight(
     blocking = [c for c in results if not c.ok and c.name not in skips]
     for check in results:
         if not check.ok and check.name in skips:
-            reporter.warning(f"preflight check '{check.name}' failed and is skipped "
-                             f"(--skip-preflight): {check.detail}")
+            reporter.warning(
+                f"preflight check '{check.name}' failed and is skipped "
+                f"(--skip-preflight): {check.detail}"
+            )
     if blocking:
         first = blocking[0]
         raise CheckFailed(
@@ -199,8 +235,12 @@ def _pre_deploy_backup(
 
 
 def _build(
-    ws: Workspace, env: str, config: Mapping[str, Any], environ: Mapping[str, str],
-    clock: Clock, reporter: Reporter,
+    ws: Workspace,
+    env: str,
+    config: Mapping[str, Any],
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
 ) -> None:
     from dhash_gha.procs import expand, run_command
     from dhash_gha.supervisor import component_cwd, placeholders
@@ -212,16 +252,27 @@ def _build(
             continue
         with reporter.group(label.replace("_command", "")):
             run_command(
-                label.replace("_command", ""), expand(argv, placeholders(ws, env, config)),
-                cwd=component_cwd(ws, config), environ=environ, timeout=timeout, clock=clock,
+                label.replace("_command", ""),
+                expand(argv, placeholders(ws, env, config)),
+                cwd=component_cwd(ws, config),
+                environ=environ,
+                timeout=timeout,
+                clock=clock,
                 reporter=reporter,
             )
 
 
 def _switch(
-    ws: Workspace, env: str, config: Mapping[str, Any], result: DeployResult,
-    running: Mapping[str, Any] | None, commit: str | None, tree: str,
-    environ: Mapping[str, str], clock: Clock, reporter: Reporter,
+    ws: Workspace,
+    env: str,
+    config: Mapping[str, Any],
+    result: DeployResult,
+    running: Mapping[str, Any] | None,
+    commit: str | None,
+    tree: str,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
 ) -> None:
     from dhash_gha import supervisor
     from dhash_gha.migrate import current_version, migrate
@@ -230,12 +281,16 @@ def _switch(
     supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
     try:
         migrate(ws, env, "forward", clock=clock, reporter=reporter)
-        started = supervisor.start(ws, env, config, environ=environ, clock=clock,
-                                   reporter=reporter, git_commit=commit)
+        started = supervisor.start(
+            ws, env, config, environ=environ, clock=clock, reporter=reporter, git_commit=commit
+        )
         waited = wait_healthy(
-            config, clock=clock, reporter=reporter,
+            config,
+            clock=clock,
+            reporter=reporter,
             is_alive=(lambda: supervisor.status(ws, env, config, clock=clock).running)
-            if started.pid is not None else None,
+            if started.pid is not None
+            else None,
         )
         failure = None if waited.ok else f"never became healthy: {waited.detail}"
         if failure and started.pid is not None:
@@ -251,8 +306,15 @@ def _switch(
 
 
 def _record(
-    ws: Workspace, env: str, config: Mapping[str, Any], result: DeployResult, commit: str | None,
-    tree: str, environ: Mapping[str, str], clock: Clock, reporter: Reporter,
+    ws: Workspace,
+    env: str,
+    config: Mapping[str, Any],
+    result: DeployResult,
+    commit: str | None,
+    tree: str,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
 ) -> None:
     from dhash_gha.paging import page
     from dhash_gha.release import append_history, config_digest, write_release
@@ -274,20 +336,46 @@ def _record(
             snapshot = create_backup(ws, env, clock=clock, reporter=reporter)
             result.release_backup = _rel(ws, snapshot.path)
         except DhashError as exc:
-            reporter.warning(f"no snapshot of the new release: {exc.message} (the next deploy "
-                             "will back up the tree as it finds it)")
-    append_history(ws, env, {"type": "deploy", "at": record["deployed_at"], "environment": env,
-                             "ok": True, **record, "release_backup": result.release_backup})
+            reporter.warning(
+                f"no snapshot of the new release: {exc.message} (the next deploy "
+                "will back up the tree as it finds it)"
+            )
+    append_history(
+        ws,
+        env,
+        {
+            "type": "deploy",
+            "at": record["deployed_at"],
+            "environment": env,
+            "ok": True,
+            **record,
+            "release_backup": result.release_backup,
+        },
+    )
     message = f"release {result.release_id} deployed to '{env}' and healthy"
     reporter.info(message, event="deploy_done", release=result.release_id)
     reporter.set_output("release_id", result.release_id)
-    page(ws, env, "deploy", message, environ=environ, clock=clock, reporter=reporter,
-         details={"release": result.release_id, "backup": result.pre_deploy_backup or ""})
+    page(
+        ws,
+        env,
+        "deploy",
+        message,
+        environ=environ,
+        clock=clock,
+        reporter=reporter,
+        details={"release": result.release_id, "backup": result.pre_deploy_backup or ""},
+    )
 
 
 def _failed_release(
-    ws: Workspace, env: str, config: Mapping[str, Any], result: DeployResult,
-    running: Mapping[str, Any] | None, failure: str, environ: Mapping[str, str], clock: Clock,
+    ws: Workspace,
+    env: str,
+    config: Mapping[str, Any],
+    result: DeployResult,
+    running: Mapping[str, Any] | None,
+    failure: str,
+    environ: Mapping[str, str],
+    clock: Clock,
     reporter: Reporter,
 ) -> None:
     from dhash_gha import supervisor
@@ -295,9 +383,19 @@ def _failed_release(
     from dhash_gha.rollback import rollback
 
     reporter.error(f"release {result.release_id} {failure}")
-    append_history(ws, env, {"type": "deploy", "at": iso_utc(clock.now()), "environment": env,
-                             "ok": False, "release_id": result.release_id, "error": failure,
-                             "pre_deploy_backup": result.pre_deploy_backup})
+    append_history(
+        ws,
+        env,
+        {
+            "type": "deploy",
+            "at": iso_utc(clock.now()),
+            "environment": env,
+            "ok": False,
+            "release_id": result.release_id,
+            "error": failure,
+            "pre_deploy_backup": result.pre_deploy_backup,
+        },
+    )
     if running is None or result.pre_deploy_backup is None:
         supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
         what = "no release ran before it" if running is None else "there is no pre-deploy backup"
@@ -306,12 +404,21 @@ def _failed_release(
             "to: the component is stopped",
             tip="fix the release and deploy again",
         )
-    reporter.info(f"rolling back automatically to {result.pre_deploy_backup}",
-                  event="automatic_rollback")
+    reporter.info(
+        f"rolling back automatically to {result.pre_deploy_backup}", event="automatic_rollback"
+    )
     done = rollback(
-        ws, env, backup=result.pre_deploy_backup, environ=environ, clock=clock, reporter=reporter,
-        force=True, automatic=True, reason=f"release {result.release_id} {failure}",
-        release_id=result.release_id, lock_held=True,
+        ws,
+        env,
+        backup=result.pre_deploy_backup,
+        environ=environ,
+        clock=clock,
+        reporter=reporter,
+        force=True,
+        automatic=True,
+        reason=f"release {result.release_id} {failure}",
+        release_id=result.release_id,
+        lock_held=True,
     )
     raise RollbackPerformed(
         f"release {result.release_id} {failure}; rolled back automatically to "
@@ -326,19 +433,31 @@ def _monitor(
     try:
         from dhash_gha.monitor import run_monitor
     except ImportError:
-        reporter.info("monitoring skipped: the monitor is not available in this version",
-                      event="monitor_skipped")
+        reporter.info(
+            "monitoring skipped: the monitor is not available in this version",
+            event="monitor_skipped",
+        )
         return
     run_monitor(ws, env, environ=environ, clock=clock, reporter=reporter, fresh=True)
 
 
 def _plan(
-    ws: Workspace, env: str, config: Mapping[str, Any], result: DeployResult, choice: BackupChoice,
-    running: Mapping[str, Any] | None, environ: Mapping[str, str], clock: Clock,
-    reporter: Reporter, no_backup: bool, no_monitor: bool, skips: Sequence[str],
+    ws: Workspace,
+    env: str,
+    config: Mapping[str, Any],
+    result: DeployResult,
+    choice: BackupChoice,
+    running: Mapping[str, Any] | None,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
+    no_backup: bool,
+    no_monitor: bool,
+    skips: Sequence[str],
 ) -> DeployResult:
     from dhash_gha import supervisor
-    from dhash_gha.migrate import plan as migration_plan, discover, read_state
+    from dhash_gha.migrate import discover, read_state
+    from dhash_gha.migrate import plan as migration_plan
     from dhash_gha.preflight import run_preflight
     from dhash_gha.procs import expand
     from dhash_gha.supervisor import placeholders
@@ -348,28 +467,45 @@ def _plan(
     pending = migration_plan(discover(ws), read_state(ws, env), "forward", None)
     process = supervisor.status(ws, env, config, clock=clock)
     health = config["health"]
-    steps = [f"take the lock of '{env}'",
-             "preflight: " + ", ".join(f"{c.mark} {c.name}" for c in checks)
-             + (f" (skipping: {', '.join(skips)})" if skips else "")]
-    steps.append("pre-deploy backup: " + choice.why
-                 + (f" ({choice.reuse})" if choice.reuse else ""))
+    steps = [
+        f"take the lock of '{env}'",
+        "preflight: "
+        + ", ".join(f"{c.mark} {c.name}" for c in checks)
+        + (f" (skipping: {', '.join(skips)})" if skips else ""),
+    ]
+    steps.append(
+        "pre-deploy backup: " + choice.why + (f" ({choice.reuse})" if choice.reuse else "")
+    )
     for label in ("install_command", "build_command"):
         argv = config["component"].get(label)
         if argv:
             steps.append(f"{label.replace('_command', '')}: {' '.join(expand(argv, values))}")
-    steps.append(f"stop the running component ({process.detail})"
-                 + (f", release {running.get('release_id')}" if running else ""))
-    steps.append("migrate forward: " + (", ".join(s.migration.label for s in pending.steps)
-                                        or f"nothing pending (at {pending.from_version})"))
+    steps.append(
+        f"stop the running component ({process.detail})"
+        + (f", release {running.get('release_id')}" if running else "")
+    )
+    steps.append(
+        "migrate forward: "
+        + (
+            ", ".join(s.migration.label for s in pending.steps)
+            or f"nothing pending (at {pending.from_version})"
+        )
+    )
     if supervisor.is_commands(config):
         steps.append("start: " + " ".join(expand(config["component"]["process"]["start"], values)))
     else:
-        steps.append("start: " + " ".join(expand(config["component"]["process"]["command"], values)))
-    steps.append(f"wait for {health['url']} to answer 200 (deadline "
-                 f"{float(health.get('deadline_seconds', 60)):g}s); otherwise roll back")
-    steps.append(f"record release {result.release_id} in {_rel(ws, ws.release_record(env))} "
-                 f"and {_rel(ws, ws.deploy_history(env))}; snapshot backup"
-                 + (" skipped (--no-backup)" if no_backup else ""))
+        steps.append(
+            "start: " + " ".join(expand(config["component"]["process"]["command"], values))
+        )
+    steps.append(
+        f"wait for {health['url']} to answer 200 (deadline "
+        f"{float(health.get('deadline_seconds', 60)):g}s); otherwise roll back"
+    )
+    steps.append(
+        f"record release {result.release_id} in {_rel(ws, ws.release_record(env))} "
+        f"and {_rel(ws, ws.deploy_history(env))}; snapshot backup"
+        + (" skipped (--no-backup)" if no_backup else "")
+    )
     steps.append("monitor: skipped (--no-monitor)" if no_monitor else "monitor the release")
     result.plan = steps
     reporter.info(f"deploy plan for '{env}' (dry run: nothing is changed):")

@@ -32,8 +32,7 @@ class EnvironmentStatus:
         return asdict(self)
 
     def lines(self) -> list[str]:
-        uptime = (f", up {_duration(self.uptime_seconds)}"
-                  if self.uptime_seconds is not None else "")
+        uptime = f", up {_duration(self.uptime_seconds)}" if self.uptime_seconds is not None else ""
         release = self.release_id or "none deployed"
         if self.deployed_at:
             release += f" (deployed {self.deployed_at}"
@@ -68,8 +67,10 @@ def monitor_summary(ws: Workspace, env: str) -> str:
     if not isinstance(data, dict):
         return "state file unreadable"
     failing = data.get("failing") or []
-    text = (f"run {data.get('run_id')} {data.get('status')}, "
-            f"{len(data.get('samples') or [])} polls, started {data.get('started_at')}")
+    text = (
+        f"run {data.get('run_id')} {data.get('status')}, "
+        f"{len(data.get('samples') or [])} polls, started {data.get('started_at')}"
+    )
     return text + (f", failing: {', '.join(map(str, failing))}" if failing else "")
 
 
@@ -84,7 +85,9 @@ def environment_status(ws: Workspace, env: str, *, clock: Clock) -> EnvironmentS
     config = load_env_config(ws, env)
     record = read_release(ws, env) or {}
     process = supervisor.status(ws, env, config, clock=clock)
-    result = probe(str(config["health"]["url"]), float(config["health"].get("timeout_seconds", 2.0)))
+    result = probe(
+        str(config["health"]["url"]), float(config["health"].get("timeout_seconds", 2.0))
+    )
     backups = ws.backups(env)
     return EnvironmentStatus(
         environment=env,

@@ -9,6 +9,7 @@ command can name the holder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -106,9 +107,6 @@ def environment_lock(
         ws.lock_info(env).write_text(json.dumps(asdict(info)) + "\n", encoding="utf-8")
         yield info
     finally:
-        try:
+        with contextlib.suppress(OSError):
             ws.lock_info(env).unlink()
-        except OSError:
-            pass
         lock.release()
-

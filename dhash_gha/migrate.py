@@ -110,7 +110,9 @@ def discover(ws: Workspace) -> list[Migration]:
             continue
         version, name = match.groups()
         if version == NONE_APPLIED:
-            raise BadInput(f"{path.name}: version 0000 means 'nothing applied'", tip="start at 0001")
+            raise BadInput(
+                f"{path.name}: version 0000 means 'nothing applied'", tip="start at 0001"
+            )
         if version in found:
             raise BadInput(
                 f"two migrations have version {version}: {found[version].path.name}, {path.name}",
@@ -197,13 +199,13 @@ def plan(
                 tip="use --type backward to go down",
             )
         run.steps = [
-            Step(m, "forward") for m in migrations if m.version not in applied and m.version <= target
+            Step(m, "forward")
+            for m in migrations
+            if m.version not in applied and m.version <= target
         ]
     elif direction == "backward":
-        if to is None:
-            target = applied[-2] if len(applied) >= 2 else NONE_APPLIED
-        else:
-            target = to
+        one_step_back = applied[-2] if len(applied) >= 2 else NONE_APPLIED
+        target = one_step_back if to is None else to
         if target > current:
             raise BadInput(
                 f"--to {target} is above the current version {current} for a backward migration",
@@ -253,7 +255,9 @@ def migrate(
     if direction == "backward":
         for step in run.steps:
             if getattr(modules[step.migration.version], "IRREVERSIBLE", False):
-                raise IrreversibleMigration(step.migration.version, step.migration.name, run.to_version)
+                raise IrreversibleMigration(
+                    step.migration.version, step.migration.name, run.to_version
+                )
     if not run.steps:
         reporter.info(f"migrations: '{env}' is at {run.from_version}; nothing to do")
         return run

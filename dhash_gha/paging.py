@@ -18,7 +18,11 @@ from dhash_gha.workspace import Workspace
 
 
 def _write_fallback_notification(
-    ws: Workspace, env: str, kind: str, message: str, clock: Clock,
+    ws: Workspace,
+    env: str,
+    kind: str,
+    message: str,
+    clock: Clock,
     details: Mapping[str, Any] | None,
 ) -> Path:
     """Minimal audit record, used only when the notifications package cannot be imported."""
@@ -62,7 +66,13 @@ def page(
             return None
     try:
         record = notify(
-            ws, env, kind, message, environ=environ, clock=clock, reporter=reporter,
+            ws,
+            env,
+            kind,
+            message,
+            environ=environ,
+            clock=clock,
+            reporter=reporter,
             details=dict(details or {}),
         )
     except Exception as exc:  # a notification problem never changes the caller's outcome

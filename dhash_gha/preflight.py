@@ -120,7 +120,9 @@ def check_backup(ws: Workspace, env: str) -> CheckResult:
         verify_backup(latest)
     except DhashError as exc:
         return CheckResult(
-            "backup", False, f"{name} does not verify: {exc.message}",
+            "backup",
+            False,
+            f"{name} does not verify: {exc.message}",
             "make a fresh backup (dhash-gha backup create) and move the bad one aside",
         )
     return CheckResult("backup", True, f"{name} verifies")
@@ -172,7 +174,9 @@ def check_webhooks(
         parts.append(f"not configured: {', '.join(unset)} — notifications go to the audit only")
     if problems:
         return CheckResult(
-            "webhooks", False, "; ".join(problems + parts),
+            "webhooks",
+            False,
+            "; ".join(problems + parts),
             "check the URL in the named variable and the network/firewall (nothing was posted)",
         )
     return CheckResult("webhooks", True, "; ".join(parts) or "no webhook channel configured")
@@ -192,7 +196,9 @@ def check_release_health(
     process = supervisor.status(ws, env, config, clock=clock)
     if not process.running:
         return CheckResult(
-            "release-health", False, f"release {release} is recorded but {process.detail}",
+            "release-health",
+            False,
+            f"release {release} is recorded but {process.detail}",
             f"start it (dhash-gha service start --env {env}) or investigate before deploying",
         )
     health = config["health"]
@@ -200,7 +206,9 @@ def check_release_health(
     if result.ok:
         return CheckResult("release-health", True, f"release {release} healthy ({result.detail})")
     return CheckResult(
-        "release-health", False, f"release {release} unhealthy: {result.detail}",
+        "release-health",
+        False,
+        f"release {release} unhealthy: {result.detail}",
         f"investigate (dhash-gha status --env {env}) or roll back before deploying",
     )
 

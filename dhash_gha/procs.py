@@ -10,6 +10,7 @@ masks, …), and known secrets are redacted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -62,17 +63,18 @@ def windows_kill_tree_argv(pid: int) -> list[str]:
     return ["taskkill", "/F", "/T", "/PID", str(pid)]
 
 
-def kill_tree(process: subprocess.Popen[bytes]) -> None:
-    """Kill ``process`` and everything it started (its process group / job tree)."""
-    if process.poll() is not None and sys.platform == "win32":
-        return
+def kill_group(pid: int) -> None:
+    """Kill the process ``pid`` leads and everything it started (process group / tree)."""
     if sys.platform == "win32":
-        subprocess.run(windows_kill_tree_argv(process.pid), capture_output=True, check=False)
-    else:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        subprocess.run(windows_kill_tree_argv(pid), capture_output=True, check=False)
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def kill_tree(process: subprocess.Popen[bytes]) -> None:
+    """Kill ``process`` and everything it started, then reap it."""
+    kill_group(process.pid)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:

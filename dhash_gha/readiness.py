@@ -45,20 +45,37 @@ def wait_healthy(
     detail = "no probe yet"
     while True:
         if is_alive is not None and not is_alive():
-            return HealthWait(False, attempts, in_a_row, "the component process exited",
-                              clock.monotonic() - started)
+            return HealthWait(
+                False,
+                attempts,
+                in_a_row,
+                "the component process exited",
+                clock.monotonic() - started,
+            )
         result = prober(url, timeout)
         attempts += 1
         detail = result.detail
         in_a_row = in_a_row + 1 if result.ok else 0
-        reporter.event("health_probe", ok=result.ok, detail=result.detail, attempt=attempts,
-                       consecutive=in_a_row)
+        reporter.event(
+            "health_probe",
+            ok=result.ok,
+            detail=result.detail,
+            attempt=attempts,
+            consecutive=in_a_row,
+        )
         if in_a_row >= consecutive:
             if announce:
-                reporter.info(f"healthy: {detail} ({in_a_row} consecutive OK, {attempts} probes)",
-                              event="healthy")
+                reporter.info(
+                    f"healthy: {detail} ({in_a_row} consecutive OK, {attempts} probes)",
+                    event="healthy",
+                )
             return HealthWait(True, attempts, in_a_row, detail, clock.monotonic() - started)
         if clock.monotonic() - started + interval > deadline:
-            return HealthWait(False, attempts, in_a_row, f"{detail} (deadline {deadline:g}s)",
-                              clock.monotonic() - started)
+            return HealthWait(
+                False,
+                attempts,
+                in_a_row,
+                f"{detail} (deadline {deadline:g}s)",
+                clock.monotonic() - started,
+            )
         clock.sleep(interval)

@@ -153,7 +153,9 @@ def rollback(
             raise BadInput("rollback not confirmed: nothing was changed")
     if automatic:
         minutes = float(config.get("rollback", {}).get("loop_guard_minutes", 60))
-        previous = recent_automatic_rollback(read_history(ws, env), rolled_back, clock.now(), minutes)
+        previous = recent_automatic_rollback(
+            read_history(ws, env), rolled_back, clock.now(), minutes
+        )
         if previous is not None:
             message = (
                 f"loop guard: release {rolled_back} was already rolled back automatically at "
@@ -171,14 +173,43 @@ def rollback(
 
     log = ws.log_file("rollback", env, clock.now())
     with log_to(reporter, log):
-        reporter.event("rollback_start", backup=_relative(ws, source), automatic=automatic,
-                       reason=reason, release=rolled_back)
+        reporter.event(
+            "rollback_start",
+            backup=_relative(ws, source),
+            automatic=automatic,
+            reason=reason,
+            release=rolled_back,
+        )
         if lock_held:
-            return _perform(ws, env, config, source, target, result, environ, clock, reporter,
-                            automatic, reason, unverified)
+            return _perform(
+                ws,
+                env,
+                config,
+                source,
+                target,
+                result,
+                environ,
+                clock,
+                reporter,
+                automatic,
+                reason,
+                unverified,
+            )
         with environment_lock(ws, env, "rollback", clock=clock):
-            return _perform(ws, env, config, source, target, result, environ, clock, reporter,
-                            automatic, reason, unverified)
+            return _perform(
+                ws,
+                env,
+                config,
+                source,
+                target,
+                result,
+                environ,
+                clock,
+                reporter,
+                automatic,
+                reason,
+                unverified,
+            )
 
 
 def _verify(
@@ -212,14 +243,23 @@ def _verify(
 
 
 def _check_migration_plan(
-    ws: Workspace, env: str, target: Any, environ: Mapping[str, str], clock: Clock,
-    reporter: Reporter, rolled_back: str | None, source: Path, automatic: bool,
+    ws: Workspace,
+    env: str,
+    target: Any,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
+    rolled_back: str | None,
+    source: Path,
+    automatic: bool,
 ) -> None:
     from dhash_gha.migrate import IrreversibleMigration, migrate_to
 
     if not isinstance(target, str):
         return
-    quiet = Reporter(environ, stream=io.StringIO(), err_stream=io.StringIO(), clock=clock, quiet=True)
+    quiet = Reporter(
+        environ, stream=io.StringIO(), err_stream=io.StringIO(), clock=clock, quiet=True
+    )
     try:
         migrate_to(ws, env, target, dry_run=True, clock=clock, reporter=quiet)
     except IrreversibleMigration as exc:
@@ -229,14 +269,21 @@ def _check_migration_plan(
         ) from None
     except DhashError as exc:
         if automatic:
-            raise RollbackFailed(f"cannot plan the migration to {target}: {exc.message}",
-                                 tip=exc.tip) from None
+            raise RollbackFailed(
+                f"cannot plan the migration to {target}: {exc.message}", tip=exc.tip
+            ) from None
         raise
 
 
 def _dry_run(
-    ws: Workspace, env: str, config: Mapping[str, Any], source: Path, target: Any,
-    clock: Clock, reporter: Reporter, result: RollbackResult,
+    ws: Workspace,
+    env: str,
+    config: Mapping[str, Any],
+    source: Path,
+    target: Any,
+    clock: Clock,
+    reporter: Reporter,
+    result: RollbackResult,
 ) -> RollbackResult:
     from dhash_gha import supervisor
     from dhash_gha.migrate import current_version
@@ -249,7 +296,8 @@ def _dry_run(
         f"stop the component ({process.detail})",
         f"archive the current src/, config/, deployments/ to rollbacks/pre_rollback_{env}_…tar.gz",
         f"restore {_relative(ws, source)}",
-        f"migrate {current_version(ws, env)} → {target}" if isinstance(target, str)
+        f"migrate {current_version(ws, env)} → {target}"
+        if isinstance(target, str)
         else "no migration version recorded in the backup: migrations left as they are",
         "start the component",
         f"require {consecutive} consecutive OK health checks at {config['health']['url']}",
@@ -262,8 +310,16 @@ def _dry_run(
 
 
 def _page(
-    ws: Workspace, env: str, kind: str, message: str, environ: Mapping[str, str], clock: Clock,
-    reporter: Reporter, release: str | None, source: Path | None, reason: str = "",
+    ws: Workspace,
+    env: str,
+    kind: str,
+    message: str,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
+    release: str | None,
+    source: Path | None,
+    reason: str = "",
 ) -> None:
     from dhash_gha.paging import page
 
@@ -274,9 +330,18 @@ def _page(
 
 
 def _perform(
-    ws: Workspace, env: str, config: Mapping[str, Any], source: Path, target: Any,
-    result: RollbackResult, environ: Mapping[str, str], clock: Clock, reporter: Reporter,
-    automatic: bool, reason: str, unverified: bool,
+    ws: Workspace,
+    env: str,
+    config: Mapping[str, Any],
+    source: Path,
+    target: Any,
+    result: RollbackResult,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
+    automatic: bool,
+    reason: str,
+    unverified: bool,
 ) -> RollbackResult:
     from dhash_gha import supervisor
     from dhash_gha.backup import restore_backup
@@ -289,11 +354,14 @@ def _perform(
         reporter.info(f"rolling '{env}' back to {_relative(ws, source)}", event="rollback_step")
         supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
         step = "restore"
-        restored = restore_backup(ws, env, source, clock=clock, reporter=reporter,
-                                  unverified=unverified)
+        restored = restore_backup(
+            ws, env, source, clock=clock, reporter=reporter, unverified=unverified
+        )
         result.pre_rollback_archive = restored.pre_rollback_archive
-        reporter.info(f"restored; previous state archived to "
-                      f"{_relative(ws, restored.pre_rollback_archive)}", event="rollback_step")
+        reporter.info(
+            f"restored; previous state archived to {_relative(ws, restored.pre_rollback_archive)}",
+            event="rollback_step",
+        )
         step = "migrate"
         result.migration_from = current_version(ws, env)
         if isinstance(target, str):
@@ -305,14 +373,25 @@ def _perform(
         config = load_env_config(ws, env)  # the restored config is the one to run with
         record = read_release(ws, env)
         result.to_release = (record or {}).get("release_id")
-        started = supervisor.start(ws, env, config, environ=environ, clock=clock,
-                                   reporter=reporter, git_commit=(record or {}).get("git_commit"))
+        started = supervisor.start(
+            ws,
+            env,
+            config,
+            environ=environ,
+            clock=clock,
+            reporter=reporter,
+            git_commit=(record or {}).get("git_commit"),
+        )
         step = "health"
         consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3))
         waited = wait_healthy(
-            config, clock=clock, reporter=reporter, consecutive=consecutive,
+            config,
+            clock=clock,
+            reporter=reporter,
+            consecutive=consecutive,
             is_alive=(lambda: supervisor.status(ws, env, config, clock=clock).running)
-            if started.pid is not None else None,
+            if started.pid is not None
+            else None,
         )
         result.health_checks = waited.attempts
         if not waited.ok:
@@ -323,17 +402,36 @@ def _perform(
         _page(ws, env, "critical", message, environ, clock, reporter, result.from_release, source)
         raise RollbackFailed(message, tip="an operator must restore service by hand now") from None
     _record(ws, env, result, clock, automatic, reason, ok=True)
-    message = (f"'{env}' rolled back to {_relative(ws, source)}"
-               f" (release {result.to_release}); healthy ({consecutive} consecutive OK)")
+    message = (
+        f"'{env}' rolled back to {_relative(ws, source)}"
+        f" (release {result.to_release}); healthy ({consecutive} consecutive OK)"
+    )
     reporter.info(message, event="rollback_done")
-    _page(ws, env, "rollback", message + (f"; reason: {reason}" if reason else ""), environ, clock,
-          reporter, result.from_release, source, reason)
+    _page(
+        ws,
+        env,
+        "rollback",
+        message + (f"; reason: {reason}" if reason else ""),
+        environ,
+        clock,
+        reporter,
+        result.from_release,
+        source,
+        reason,
+    )
     return result
 
 
 def _record(
-    ws: Workspace, env: str, result: RollbackResult, clock: Clock, automatic: bool, reason: str,
-    *, ok: bool, error: str = "",
+    ws: Workspace,
+    env: str,
+    result: RollbackResult,
+    clock: Clock,
+    automatic: bool,
+    reason: str,
+    *,
+    ok: bool,
+    error: str = "",
 ) -> None:
     from dhash_gha.release import append_history
 
@@ -346,7 +444,8 @@ def _record(
         "reason": reason,
         "backup": _relative(ws, result.backup),
         "pre_rollback_archive": _relative(ws, result.pre_rollback_archive)
-        if result.pre_rollback_archive else None,
+        if result.pre_rollback_archive
+        else None,
         "rolled_back_release": result.from_release,
         "release_id": result.to_release,
         "migration_version": result.migration_to,

@@ -50,32 +50,54 @@ def check_metrics(config: Mapping[str, Any]) -> CheckResult:
     try:
         response = httpx.get(url, timeout=float(config["metrics"].get("timeout_seconds", 2.0)))
     except httpx.HTTPError as exc:
-        return CheckResult("metrics", False, f"{url} unreachable: {type(exc).__name__}",
-                           "start the component (dhash-gha service start)")
+        return CheckResult(
+            "metrics",
+            False,
+            f"{url} unreachable: {type(exc).__name__}",
+            "start the component (dhash-gha service start)",
+        )
     if response.status_code != 200:
-        return CheckResult("metrics", False, f"{url} answered HTTP {response.status_code}",
-                           "check the component's log")
+        return CheckResult(
+            "metrics",
+            False,
+            f"{url} answered HTTP {response.status_code}",
+            "check the component's log",
+        )
     try:
         missing = missing_families(response.text)
     except ValueError as exc:
-        return CheckResult("metrics", False, f"{url} does not parse as Prometheus text: {exc}",
-                           "fix the component's /metrics output")
+        return CheckResult(
+            "metrics",
+            False,
+            f"{url} does not parse as Prometheus text: {exc}",
+            "fix the component's /metrics output",
+        )
     if missing:
-        return CheckResult("metrics", False, f"missing metric families: {', '.join(missing)}",
-                           "the running build does not export every metric: check its version")
+        return CheckResult(
+            "metrics",
+            False,
+            f"missing metric families: {', '.join(missing)}",
+            "the running build does not export every metric: check its version",
+        )
     return CheckResult("metrics", True, f"{len(EXPECTED_FAMILIES)} metric families parse")
 
 
-def check_health(config: Mapping[str, Any], *, consecutive: int, clock: Clock,
-                 reporter: Reporter) -> CheckResult:
+def check_health(
+    config: Mapping[str, Any], *, consecutive: int, clock: Clock, reporter: Reporter
+) -> CheckResult:
     from dhash_gha.readiness import wait_healthy
 
     # A smoke test reports the state it finds: allow just enough time for the N probes.
     interval = float(config["health"].get("interval_seconds", 1.0))
     timeout = float(config["health"].get("timeout_seconds", 2.0))
     window = {**config["health"], "deadline_seconds": consecutive * (interval + timeout)}
-    waited = wait_healthy({**config, "health": window}, clock=clock, reporter=reporter,
-                          consecutive=consecutive, announce=False)
+    waited = wait_healthy(
+        {**config, "health": window},
+        clock=clock,
+        reporter=reporter,
+        consecutive=consecutive,
+        announce=False,
+    )
     detail = f"{waited.consecutive}/{consecutive} consecutive OK ({waited.detail})"
     if waited.ok:
         return CheckResult("health", True, detail)
@@ -92,31 +114,61 @@ def check_golden(ws: Workspace, env: str, config: Mapping[str, Any]) -> CheckRes
 
     golden_dir = ws.root / "golden"
     if not (golden_dir / "expected.json").is_file():
-        return CheckResult("golden", False, "no golden set (golden/expected.json missing)",
-                           "restore golden/ from the repository")
-    argv = [sys.executable, "-m", "dhash_app", "golden", "--url",
-            base_url(str(config["health"]["url"])), "--golden-dir", str(golden_dir), "--json"]
+        return CheckResult(
+            "golden",
+            False,
+            "no golden set (golden/expected.json missing)",
+            "restore golden/ from the repository",
+        )
+    argv = [
+        sys.executable,
+        "-m",
+        "dhash_app",
+        "golden",
+        "--url",
+        base_url(str(config["health"]["url"])),
+        "--golden-dir",
+        str(golden_dir),
+        "--json",
+    ]
     try:
-        done = subprocess.run(argv, cwd=component_cwd(ws, config), capture_output=True,
-                              text=True, timeout=GOLDEN_TIMEOUT_SECONDS, check=False)
+        done = subprocess.run(
+            argv,
+            cwd=component_cwd(ws, config),
+            capture_output=True,
+            text=True,
+            timeout=GOLDEN_TIMEOUT_SECONDS,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return CheckResult("golden", False, f"golden validation did not run: {exc}",
-                           "check the component's source tree (src/)")
+        return CheckResult(
+            "golden",
+            False,
+            f"golden validation did not run: {exc}",
+            "check the component's source tree (src/)",
+        )
     try:
         payload = json.loads(done.stdout)
     except ValueError:
         payload = None
     if done.returncode == 0:
         checked = payload.get("checked") if isinstance(payload, dict) else None
-        return CheckResult("golden", True, f"{checked if checked is not None else 'all'} golden "
-                           "images hash as expected")
+        return CheckResult(
+            "golden",
+            True,
+            f"{checked if checked is not None else 'all'} golden images hash as expected",
+        )
     why = (done.stderr.strip().splitlines() or ["no output"])[-1]
     if isinstance(payload, dict) and payload.get("failures"):
         failures = payload["failures"]
         first = failures[0] if isinstance(failures, list) and failures else failures
         why = f"{len(failures) if isinstance(failures, list) else '?'} mismatch(es), first: {first}"
-    return CheckResult("golden", False, f"golden validation failed: {why}",
-                       "the running build hashes differently: roll back and investigate")
+    return CheckResult(
+        "golden",
+        False,
+        f"golden validation failed: {why}",
+        "the running build hashes differently: roll back and investigate",
+    )
 
 
 def check_backup(ws: Workspace, env: str) -> CheckResult:
@@ -124,14 +176,22 @@ def check_backup(ws: Workspace, env: str) -> CheckResult:
 
     backups = ws.backups(env)
     if not backups:
-        return CheckResult("backup", False, f"no backup of '{env}'",
-                           f"make one: dhash-gha backup create --env {env}")
+        return CheckResult(
+            "backup",
+            False,
+            f"no backup of '{env}'",
+            f"make one: dhash-gha backup create --env {env}",
+        )
     name = backups[0].relative_to(ws.root).as_posix()
     try:
         verify_backup(backups[0])
     except DhashError as exc:
-        return CheckResult("backup", False, f"{name} does not verify: {exc.message}",
-                           "make a fresh backup and move the bad one aside")
+        return CheckResult(
+            "backup",
+            False,
+            f"{name} does not verify: {exc.message}",
+            "make a fresh backup and move the bad one aside",
+        )
     return CheckResult("backup", True, f"{name} verifies")
 
 
@@ -142,13 +202,22 @@ def check_logs(ws: Workspace) -> CheckResult:
         probe_file.write_text("ok\n", encoding="utf-8")
         probe_file.unlink()
     except OSError as exc:
-        return CheckResult("logs", False, f"{ws.logs_dir} is not writable: {exc}",
-                           "fix the permissions or free disk space")
+        return CheckResult(
+            "logs",
+            False,
+            f"{ws.logs_dir} is not writable: {exc}",
+            "fix the permissions or free disk space",
+        )
     return CheckResult("logs", True, "logs/ writable")
 
 
 def run_smoke(
-    ws: Workspace, env: str, *, post_rollback: bool, clock: Clock, reporter: Reporter,
+    ws: Workspace,
+    env: str,
+    *,
+    post_rollback: bool,
+    clock: Clock,
+    reporter: Reporter,
     golden: Callable[[Workspace, str, Mapping[str, Any]], CheckResult] = check_golden,
 ) -> list[CheckResult]:
     """Every check, in order; each stamped with the time it finished."""
@@ -158,8 +227,9 @@ def run_smoke(
     results: list[CheckResult] = []
 
     def stamp(result: CheckResult) -> None:
-        results.append(CheckResult(result.name, result.ok, result.detail, result.fix,
-                                   iso_utc(clock.now())))
+        results.append(
+            CheckResult(result.name, result.ok, result.detail, result.fix, iso_utc(clock.now()))
+        )
 
     try:
         config = load_env_config(ws, env)
@@ -169,12 +239,22 @@ def run_smoke(
         return results
     stamp(CheckResult("config", True, f"config/{env}/dhash.json valid"))
     process = supervisor.status(ws, env, config, clock=clock)
-    stamp(CheckResult("process", process.running, process.detail,
-                      None if process.running else f"dhash-gha service start --env {env}"))
-    consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3)) if post_rollback else 1
+    stamp(
+        CheckResult(
+            "process",
+            process.running,
+            process.detail,
+            None if process.running else f"dhash-gha service start --env {env}",
+        )
+    )
+    consecutive = (
+        int(config["health"].get("consecutive_ok_after_rollback", 3)) if post_rollback else 1
+    )
     steps: list[tuple[str, Callable[[], CheckResult]]] = [
-        ("health", lambda: check_health(config, consecutive=consecutive, clock=clock,
-                                        reporter=reporter)),
+        (
+            "health",
+            lambda: check_health(config, consecutive=consecutive, clock=clock, reporter=reporter),
+        ),
         ("metrics", lambda: check_metrics(config)),
         ("golden", lambda: golden(ws, env, config)),
         ("backup", lambda: check_backup(ws, env)),

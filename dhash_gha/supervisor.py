@@ -26,7 +26,7 @@ from typing import Any
 
 from dhash_gha.clock import Clock, iso_utc
 from dhash_gha.errors import BadInput, CheckFailed
-from dhash_gha.procs import expand, run_command
+from dhash_gha.procs import expand, kill_group, run_command
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace
 
@@ -84,7 +84,7 @@ def component_cwd(ws: Workspace, config: Mapping[str, Any]) -> Path:
     if not cwd.resolve().is_relative_to(ws.root):
         raise BadInput(
             f"component.process.cwd {str(_process(config).get('cwd'))!r} is outside the workspace",
-            tip="give a directory relative to the workspace root, e.g. \"src\"",
+            tip='give a directory relative to the workspace root, e.g. "src"',
         )
     return cwd
 
@@ -242,13 +242,7 @@ def _signal_stop(pid: int) -> None:
 
 
 def _force_kill(pid: int) -> None:
-    if sys.platform == "win32":
-        subprocess.run(["taskkill", "/F", "/T", "/PID", str(pid)], capture_output=True, check=False)
-        return
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    kill_group(pid)
 
 
 def _wait_exit(pid: int, seconds: float, clock: Clock) -> bool:
@@ -350,8 +344,13 @@ def start(
 
 
 def stop(
-    ws: Workspace, env: str, config: Mapping[str, Any], *, environ: Mapping[str, str],
-    clock: Clock, reporter: Reporter,
+    ws: Workspace,
+    env: str,
+    config: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str],
+    clock: Clock,
+    reporter: Reporter,
 ) -> ProcessStatus:
     if not is_commands(config):
         return _supervised_stop(ws, env, config, clock=clock, reporter=reporter)

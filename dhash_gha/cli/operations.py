@@ -39,7 +39,9 @@ def register(subparsers: Any) -> None:
         help="deploy even though this preflight check fails (logged; repeatable)",
     )
 
-    migrate = add_command(subparsers, "migrate", "run data migrations forward or backward", _migrate)
+    migrate = add_command(
+        subparsers, "migrate", "run data migrations forward or backward", _migrate
+    )
     add_env(migrate)
     migrate.add_argument("--type", choices=["forward", "backward"], required=True)
     migrate.add_argument("--to", metavar="VERSION", help="target version (default: all / one)")
@@ -79,18 +81,21 @@ def _preflight(args: argparse.Namespace, ctx: Context) -> int:
 
     ws = ctx.workspace()
     ctx.reporter.attach_log(ws.log_file("preflight", args.env, ctx.clock.now()))
-    results = run_preflight(ws, args.env, environ=ctx.environ, clock=ctx.clock,
-                            reporter=ctx.reporter)
+    results = run_preflight(
+        ws, args.env, environ=ctx.environ, clock=ctx.clock, reporter=ctx.reporter
+    )
     if args.json:
         ctx.reporter.info(as_json(results, environment=args.env))
     else:
         for result in results:
-            ctx.reporter.info(result.line(), event="preflight_check", check=result.name,
-                              ok=result.ok)
+            ctx.reporter.info(
+                result.line(), event="preflight_check", check=result.name, ok=result.ok
+            )
     bad = failed(results)
     if bad:
-        ctx.reporter.error(f"preflight: {len(bad)} check(s) failed: "
-                           f"{', '.join(r.name for r in bad)}")
+        ctx.reporter.error(
+            f"preflight: {len(bad)} check(s) failed: {', '.join(r.name for r in bad)}"
+        )
         return 1
     return 0
 
@@ -99,14 +104,22 @@ def _deploy(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.deploy import deploy
 
     result = deploy(
-        ctx.workspace(), args.env, environ=ctx.environ, clock=ctx.clock, reporter=ctx.reporter,
-        dry_run=args.dry_run, no_backup=args.no_backup, no_monitor=args.no_monitor,
+        ctx.workspace(),
+        args.env,
+        environ=ctx.environ,
+        clock=ctx.clock,
+        reporter=ctx.reporter,
+        dry_run=args.dry_run,
+        no_backup=args.no_backup,
+        no_monitor=args.no_monitor,
         skip_preflight=args.skip_preflight,
     )
     if not result.dry_run:
-        ctx.reporter.summary(f"### Deployed `{result.release_id}` to `{args.env}`\n\n"
-                             f"- pre-deploy backup: `{result.pre_deploy_backup}`\n"
-                             f"- migration version: `{result.migration_version}`")
+        ctx.reporter.summary(
+            f"### Deployed `{result.release_id}` to `{args.env}`\n\n"
+            f"- pre-deploy backup: `{result.pre_deploy_backup}`\n"
+            f"- migration version: `{result.migration_version}`"
+        )
     return 0
 
 
@@ -118,8 +131,15 @@ def _migrate(args: argparse.Namespace, ctx: Context) -> int:
 
     load_env_config(ws, args.env)  # an unknown environment lists the known ones
     if args.dry_run:
-        migrate(ws, args.env, args.type, to=args.to, dry_run=True, clock=ctx.clock,
-                reporter=ctx.reporter)
+        migrate(
+            ws,
+            args.env,
+            args.type,
+            to=args.to,
+            dry_run=True,
+            clock=ctx.clock,
+            reporter=ctx.reporter,
+        )
         return 0
     from dhash_gha.lock import environment_lock
 
@@ -138,22 +158,24 @@ def _smoke(args: argparse.Namespace, ctx: Context) -> int:
     ws = ctx.workspace()
     ctx.reporter.attach_log(ws.log_file("smoke_test", args.env, ctx.clock.now()))
     phase = "post-rollback" if args.post_rollback else "post-deploy"
-    results = run_smoke(ws, args.env, post_rollback=args.post_rollback, clock=ctx.clock,
-                        reporter=ctx.reporter)
+    results = run_smoke(
+        ws, args.env, post_rollback=args.post_rollback, clock=ctx.clock, reporter=ctx.reporter
+    )
     if args.json:
         ctx.reporter.info(as_json(results, environment=args.env, phase=phase))
     else:
         for result in results:
-            ctx.reporter.info(result.line(), event="smoke_check", check=result.name,
-                              ok=result.ok)
+            ctx.reporter.info(result.line(), event="smoke_check", check=result.name, ok=result.ok)
     if args.output:
         target = Path(args.output)
-        append_output(target if target.is_absolute() else Path.cwd() / target, phase, args.env,
-                      results)
+        append_output(
+            target if target.is_absolute() else Path.cwd() / target, phase, args.env, results
+        )
     bad = failed(results)
     if bad:
-        ctx.reporter.error(f"smoke {phase}: {len(bad)} check(s) failed: "
-                           f"{', '.join(r.name for r in bad)}")
+        ctx.reporter.error(
+            f"smoke {phase}: {len(bad)} check(s) failed: {', '.join(r.name for r in bad)}"
+        )
         return 1
     ctx.reporter.info(f"smoke {phase}: all {len(results)} checks passed")
     return 0
@@ -171,15 +193,24 @@ def _rollback(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.rollback import rollback
 
     result = rollback(
-        ctx.workspace(), args.env, backup=args.backup, environ=ctx.environ, clock=ctx.clock,
-        reporter=ctx.reporter, force=args.force, dry_run=args.dry_run,
-        unverified=args.unverified, confirm=_ask if ctx.interactive else None,
+        ctx.workspace(),
+        args.env,
+        backup=args.backup,
+        environ=ctx.environ,
+        clock=ctx.clock,
+        reporter=ctx.reporter,
+        force=args.force,
+        dry_run=args.dry_run,
+        unverified=args.unverified,
+        confirm=_ask if ctx.interactive else None,
         reason="manual rollback",
     )
     if not result.dry_run:
-        ctx.reporter.summary(f"### Rolled `{args.env}` back\n\n- backup: `{result.backup.name}`\n"
-                             f"- release: `{result.to_release}`\n"
-                             f"- migration version: `{result.migration_to}`")
+        ctx.reporter.summary(
+            f"### Rolled `{args.env}` back\n\n- backup: `{result.backup.name}`\n"
+            f"- release: `{result.to_release}`\n"
+            f"- migration version: `{result.migration_to}`"
+        )
     return 0
 
 
@@ -201,19 +232,30 @@ def _service(args: argparse.Namespace, ctx: Context) -> int:
     ctx.reporter.attach_log(ws.log_file("service", args.env, ctx.clock.now()))
     with environment_lock(ws, args.env, f"service {args.action}", clock=ctx.clock):
         if args.action == "stop":
-            supervisor.stop(ws, args.env, config, environ=ctx.environ, clock=ctx.clock,
-                            reporter=ctx.reporter)
+            supervisor.stop(
+                ws, args.env, config, environ=ctx.environ, clock=ctx.clock, reporter=ctx.reporter
+            )
             return 0
         from dhash_gha.readiness import wait_healthy
         from dhash_gha.release import read_release
 
         record = read_release(ws, args.env) or {}
-        started = supervisor.start(ws, args.env, config, environ=ctx.environ, clock=ctx.clock,
-                                   reporter=ctx.reporter, git_commit=record.get("git_commit"))
+        started = supervisor.start(
+            ws,
+            args.env,
+            config,
+            environ=ctx.environ,
+            clock=ctx.clock,
+            reporter=ctx.reporter,
+            git_commit=record.get("git_commit"),
+        )
         waited = wait_healthy(
-            config, clock=ctx.clock, reporter=ctx.reporter,
+            config,
+            clock=ctx.clock,
+            reporter=ctx.reporter,
             is_alive=(lambda: supervisor.status(ws, args.env, config, clock=ctx.clock).running)
-            if started.pid is not None else None,
+            if started.pid is not None
+            else None,
         )
     if not waited.ok:
         ctx.reporter.error(f"the component started but is not healthy: {waited.detail}")

@@ -54,8 +54,9 @@ def stop_all(root: Path) -> None:
             continue
         try:
             config = load_env_config(ws, env)
-            supervisor.stop(ws, env, config, environ={}, clock=SystemClock(),
-                            reporter=Reporter({}, quiet=True))
+            supervisor.stop(
+                ws, env, config, environ={}, clock=SystemClock(), reporter=Reporter({}, quiet=True)
+            )
         except Exception:
             pid = data.get("pid")
             if isinstance(pid, int):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from ops_helpers import COMPONENT_WRITES, ENV, fingerprint, set_fault, stop_all, tune_for_tests
 
 from dhash_gha.workspace import Workspace
@@ -147,12 +146,20 @@ def test_release_failing_health_is_rolled_back_with_old_data(
     from dhash_gha.reporter import Reporter
     from dhash_gha.rollback import rollback
 
-    before = fingerprint(ws_root, skip=COMPONENT_WRITES + ("notifications/",))
+    before = fingerprint(ws_root, skip=(*COMPONENT_WRITES, "notifications/"))
     with pytest.raises(RollbackFailed, match="loop guard"):
-        rollback(ws, ENV, backup="latest", environ=clean_environ, clock=SystemClock(),
-                 reporter=Reporter({}, quiet=True), force=True, automatic=True,
-                 release_id=history[1]["release_id"])
-    assert fingerprint(ws_root, skip=COMPONENT_WRITES + ("notifications/",)) == before
+        rollback(
+            ws,
+            ENV,
+            backup="latest",
+            environ=clean_environ,
+            clock=SystemClock(),
+            reporter=Reporter({}, quiet=True),
+            force=True,
+            automatic=True,
+            release_id=history[1]["release_id"],
+        )
+    assert fingerprint(ws_root, skip=(*COMPONENT_WRITES, "notifications/")) == before
     pages = [json.loads(p.read_text()) for p in ws.notifications_dir.glob("*.json")]
     assert any("loop guard" in json.dumps(p) for p in pages)
 
@@ -161,9 +168,21 @@ def test_two_deploys_at_once_second_is_refused(
     ws_root: Path, run_cli: Cli, clean_environ: dict[str, str]
 ) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-m", "dhash_gha", "--root", str(ws_root), "deploy", "--env", ENV,
-         "--no-monitor"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_environ,
+        [
+            sys.executable,
+            "-m",
+            "dhash_gha",
+            "--root",
+            str(ws_root),
+            "deploy",
+            "--env",
+            ENV,
+            "--no-monitor",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_environ,
     )
     try:
         lock_info = Workspace.at(ws_root).lock_info(ENV)

@@ -31,7 +31,9 @@ with environment_lock(Workspace.at(sys.argv[1]), sys.argv[2], "deploy", clock=Sy
 def _hold_lock(root: Path, env: str) -> subprocess.Popen[str]:
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(root), env],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "locked"
@@ -42,8 +44,9 @@ def test_second_command_is_refused_naming_the_holder(tmp_path: Path) -> None:
     ws = Workspace.at(tmp_path)
     holder = _hold_lock(tmp_path, "production")
     try:
-        with pytest.raises(BadInput) as caught, environment_lock(
-            ws, "production", "rollback", clock=SystemClock()
+        with (
+            pytest.raises(BadInput) as caught,
+            environment_lock(ws, "production", "rollback", clock=SystemClock()),
         ):
             pass
         message = caught.value.message
@@ -65,9 +68,16 @@ def test_waiting_command_says_whom_it_waits_for(tmp_path: Path) -> None:
     holder = _hold_lock(tmp_path, "production")
     out = io.StringIO()
     try:
-        with pytest.raises(BadInput, match="locked by 'deploy'"), environment_lock(
-            ws, "production", "rollback", clock=SystemClock(), wait_seconds=0.3,
-            reporter=Reporter({}, stream=out),
+        with (
+            pytest.raises(BadInput, match="locked by 'deploy'"),
+            environment_lock(
+                ws,
+                "production",
+                "rollback",
+                clock=SystemClock(),
+                wait_seconds=0.3,
+                reporter=Reporter({}, stream=out),
+            ),
         ):
             pass
     finally:
@@ -77,9 +87,9 @@ def test_waiting_command_says_whom_it_waits_for(tmp_path: Path) -> None:
 
 
 def test_expand_placeholders_only() -> None:
-    assert expand(["{python}", "-c", "{'a': 1}", "--port={port}"], {"python": "py", "port": "9"}) == [
-        "py", "-c", "{'a': 1}", "--port=9"
-    ]
+    assert expand(
+        ["{python}", "-c", "{'a': 1}", "--port={port}"], {"python": "py", "port": "9"}
+    ) == ["py", "-c", "{'a': 1}", "--port=9"]
     assert windows_kill_tree_argv(42) == ["taskkill", "/F", "/T", "/PID", "42"]
 
 
@@ -88,14 +98,21 @@ def test_output_is_relayed_and_wrapped_on_actions(tmp_path: Path) -> None:
     reporter = Reporter({"GITHUB_ACTIONS": "true"}, stream=out)
     reporter.mask("s3cr3t-token")
     script = "print('::set-output name=x::evil'); print('token s3cr3t-token')"
-    run_command("build", [sys.executable, "-c", script], cwd=tmp_path, environ={},
-                timeout=30, clock=SystemClock(), reporter=reporter)
+    run_command(
+        "build",
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        environ={},
+        timeout=30,
+        clock=SystemClock(),
+        reporter=reporter,
+    )
     lines = out.getvalue().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
     token = lines[start].split("::")[2]
     assert len(token) >= 32
     end = lines.index(f"::{token}::")
-    relayed = "\n".join(lines[start + 1:end])
+    relayed = "\n".join(lines[start + 1 : end])
     assert "::set-output name=x::evil" in relayed
     printed = [line for line in lines if not line.startswith("::add-mask::")]
     assert "s3cr3t-token" not in "\n".join(printed) and "token ***" in relayed
@@ -103,9 +120,15 @@ def test_output_is_relayed_and_wrapped_on_actions(tmp_path: Path) -> None:
 
 def test_failure_names_exit_code_and_last_line(tmp_path: Path) -> None:
     with pytest.raises(CheckFailed, match="install failed with exit code 3: nope"):
-        run_command("install", [sys.executable, "-c", "import sys; print('nope'); sys.exit(3)"],
-                    cwd=tmp_path, environ={}, timeout=30, clock=SystemClock(),
-                    reporter=Reporter({}, stream=io.StringIO()))
+        run_command(
+            "install",
+            [sys.executable, "-c", "import sys; print('nope'); sys.exit(3)"],
+            cwd=tmp_path,
+            environ={},
+            timeout=30,
+            clock=SystemClock(),
+            reporter=Reporter({}, stream=io.StringIO()),
+        )
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
@@ -120,8 +143,15 @@ def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
     )
     started = time.monotonic()
     with pytest.raises(CheckFailed, match="timed out after 1s; its whole process tree was killed"):
-        run_command("build", [sys.executable, "-c", script], cwd=tmp_path, environ={},
-                    timeout=1, clock=SystemClock(), reporter=Reporter({}, stream=io.StringIO()))
+        run_command(
+            "build",
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            environ={},
+            timeout=1,
+            clock=SystemClock(),
+            reporter=Reporter({}, stream=io.StringIO()),
+        )
     assert time.monotonic() - started < 15
     grandchild = int(pidfile.read_text())
     deadline = time.monotonic() + 5
@@ -139,5 +169,12 @@ def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
 
 def test_missing_program_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CheckFailed, match="cannot run 'no-such-program-xyz'"):
-        run_command("install", ["no-such-program-xyz"], cwd=tmp_path, environ={}, timeout=5,
-                    clock=SystemClock(), reporter=Reporter({}, stream=io.StringIO()))
+        run_command(
+            "install",
+            ["no-such-program-xyz"],
+            cwd=tmp_path,
+            environ={},
+            timeout=5,
+            clock=SystemClock(),
+            reporter=Reporter({}, stream=io.StringIO()),
+        )

@@ -68,7 +68,7 @@ def test_changed_applied_migration_is_refused(ws: Workspace) -> None:
     path = next(ws.migrations_dir.glob("0001_*.py"))
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     for direction in ("forward", "backward"):
-        with pytest.raises(BadInput, match="0001_.*has changed since it was applied"):
+        with pytest.raises(BadInput, match=r"0001_.*has changed since it was applied"):
             migrate(ws, "staging", direction, clock=FakeClock(), reporter=_reporter())
     assert ws.migration_state("staging").read_bytes() == before
 
@@ -86,7 +86,7 @@ def test_failed_migration_stops_and_state_says_what_was_applied(ws: Workspace) -
         "def backward(conn):\n    pass\n",
         encoding="utf-8",
     )
-    with pytest.raises(CheckFailed, match="0003_broken.*boom.*database is at 0002"):
+    with pytest.raises(CheckFailed, match=r"0003_broken.*boom.*database is at 0002"):
         migrate(ws, "staging", "forward", clock=FakeClock(), reporter=_reporter())
     state = json.loads(ws.migration_state("staging").read_text(encoding="utf-8"))
     assert state["version"] == "0002"
@@ -110,8 +110,9 @@ def test_irreversible_migration_refuses_backward(ws: Workspace) -> None:
 
 
 def test_dry_run_writes_nothing(ws: Workspace, run_cli) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = run_cli("--root", str(ws.root), "migrate", "--env", "staging",
-                           "--type", "forward", "--dry-run")
+    code, out, _ = run_cli(
+        "--root", str(ws.root), "migrate", "--env", "staging", "--type", "forward", "--dry-run"
+    )
     assert code == 0
     assert "would run forward 0001_create_hashes" in out
     assert not ws.migration_state("staging").exists()
@@ -135,5 +136,5 @@ def test_bad_input(ws: Workspace, run_cli, argv: list[str], message: str) -> Non
 
 def test_bad_file_name_refused(ws: Workspace) -> None:
     (ws.migrations_dir / "3_oops.py").write_text("", encoding="utf-8")
-    with pytest.raises(BadInput, match="not NNNN_name.py"):
+    with pytest.raises(BadInput, match=r"not NNNN_name.py"):
         migrate(ws, "staging", "forward", clock=FakeClock(), reporter=_reporter())

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from ops_helpers import COMPONENT_WRITES, ENV, fingerprint, stop_all, tune_for_tests
 
-from dhash_gha.rollback import recent_automatic_rollback, resolve_backup
 from dhash_gha.errors import BadInput
+from dhash_gha.rollback import recent_automatic_rollback, resolve_backup
 from dhash_gha.workspace import Workspace
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -38,15 +37,22 @@ def _health_ok(root: Path) -> bool:
 
 
 def _deploy(run_cli: Cli, root: Path, environ: dict[str, str]) -> None:
-    code, out, err = run_cli("--root", str(root), "deploy", "--env", ENV, "--no-monitor",
-                             environ=environ)
+    code, out, err = run_cli(
+        "--root", str(root), "deploy", "--env", ENV, "--no-monitor", environ=environ
+    )
     assert code == 0, out + err
 
 
 @pytest.mark.parametrize(
-    "value", ["../x", "$(id)", "backups/../config/production/dhash.json",
-              "backups/dhash_staging_20260101_000000.zip", "/etc/passwd",
-              "backups/dhash_production_20260101_000000.zip"],
+    "value",
+    [
+        "../x",
+        "$(id)",
+        "backups/../config/production/dhash.json",
+        "backups/dhash_staging_20260101_000000.zip",
+        "/etc/passwd",
+        "backups/dhash_production_20260101_000000.zip",
+    ],
 )
 def test_backup_argument_must_be_this_envs_backup_inside_backups(
     example_workspace: Path, run_cli: Cli, value: str
@@ -55,8 +61,9 @@ def test_backup_argument_must_be_this_envs_backup_inside_backups(
     ws.backups_dir.mkdir()
     (ws.backups_dir / "dhash_staging_20260101_000000.zip").write_bytes(b"PK")
     before = fingerprint(example_workspace)
-    code, _, err = run_cli("--root", str(example_workspace), "rollback", "--env", ENV,
-                           "--backup", value, "--force")
+    code, _, err = run_cli(
+        "--root", str(example_workspace), "rollback", "--env", ENV, "--backup", value, "--force"
+    )
     assert code == 2
     assert "backup" in err and "tip:" in err
     assert fingerprint(example_workspace) == before
@@ -90,8 +97,12 @@ def test_without_a_terminal_rollback_refuses_unless_forced(
 
 def test_loop_guard_window() -> None:
     now = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
-    entry = {"type": "rollback", "automatic": True, "rolled_back_release": "r1",
-             "at": (now - timedelta(minutes=59)).isoformat().replace("+00:00", "Z")}
+    entry = {
+        "type": "rollback",
+        "automatic": True,
+        "rolled_back_release": "r1",
+        "at": (now - timedelta(minutes=59)).isoformat().replace("+00:00", "Z"),
+    }
     assert recent_automatic_rollback([entry], "r1", now, 60) == entry
     assert recent_automatic_rollback([entry], "r1", now, 58) is None
     assert recent_automatic_rollback([entry], "r2", now, 60) is None
@@ -110,15 +121,28 @@ def test_tampered_backup_is_refused_and_nothing_is_touched(
     latest.write_bytes(bytes(data))
     pid = json.loads(ws.pidfile(ENV).read_text())["pid"]
     before = fingerprint(ws_root, skip=COMPONENT_WRITES)
-    code, out, err = run_cli("--root", str(ws_root), "rollback", "--env", ENV, "--backup",
-                             f"backups/{latest.name}", "--force", environ=clean_environ)
+    code, out, err = run_cli(
+        "--root",
+        str(ws_root),
+        "rollback",
+        "--env",
+        ENV,
+        "--backup",
+        f"backups/{latest.name}",
+        "--force",
+        environ=clean_environ,
+    )
     assert code in (1, 2), out + err
     assert latest.name in err
     assert fingerprint(ws_root, skip=COMPONENT_WRITES) == before
     assert json.loads(ws.pidfile(ENV).read_text())["pid"] == pid and _health_ok(ws_root)
 
 
-ROLLBACK_MARKERS = ["stopped the component", "restored; previous state archived", "started the component"]
+ROLLBACK_MARKERS = [
+    "stopped the component",
+    "restored; previous state archived",
+    "started the component",
+]
 
 
 @pytest.mark.slow
@@ -133,9 +157,23 @@ def test_sigkill_mid_rollback_then_rerun_is_consistent_and_healthy(
     good_config = (ws_root / "config" / ENV / "dhash.json").read_bytes()
     (ws_root / "src" / "dhash_app" / "stray_new_file.py").write_text("x = 1\n", encoding="utf-8")
     tool = subprocess.Popen(
-        [sys.executable, "-m", "dhash_gha", "--root", str(ws_root), "rollback", "--env", ENV,
-         "--backup", f"backups/{target.name}", "--force"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_environ,
+        [
+            sys.executable,
+            "-m",
+            "dhash_gha",
+            "--root",
+            str(ws_root),
+            "rollback",
+            "--env",
+            ENV,
+            "--backup",
+            f"backups/{target.name}",
+            "--force",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_environ,
     )
     assert tool.stdout is not None
     seen = []
@@ -148,15 +186,25 @@ def test_sigkill_mid_rollback_then_rerun_is_consistent_and_healthy(
     tool.wait()
     assert any(kill_after in line for line in seen), "".join(seen)
 
-    code, out, err = run_cli("--root", str(ws_root), "rollback", "--env", ENV, "--backup",
-                             f"backups/{target.name}", "--force", environ=clean_environ)
+    code, out, err = run_cli(
+        "--root",
+        str(ws_root),
+        "rollback",
+        "--env",
+        ENV,
+        "--backup",
+        f"backups/{target.name}",
+        "--force",
+        environ=clean_environ,
+    )
     assert code == 0, out + err
     assert _health_ok(ws_root)
     assert not (ws_root / "src" / "dhash_app" / "stray_new_file.py").exists()
     assert (ws_root / "config" / ENV / "dhash.json").read_bytes() == good_config
     assert not list(ws_root.glob(".dhash-restore-*"))
-    code, out, err = run_cli("--root", str(ws_root), "smoke", "--env", ENV, "--post-rollback",
-                             environ=clean_environ)
+    code, out, err = run_cli(
+        "--root", str(ws_root), "smoke", "--env", ENV, "--post-rollback", environ=clean_environ
+    )
     assert code == 0, out + err
 
 
