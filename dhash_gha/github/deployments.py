@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dhash_gha.errors import BadInput, CheckFailed
-from dhash_gha.github.client import GitHubApiError, GitHubClient
+from dhash_gha.github.client import GitHubApiError, GitHubClient, GitHubNotFound
 from dhash_gha.github.ratelimit import FailureKind
 
 DEPLOYMENT_STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
@@ -113,9 +113,16 @@ def set_deployment_status(
         body["description"] = description[:140]
     if environment_url:
         body["environment_url"] = environment_url
-    data = client.request(
-        "POST", f"{_base(owner, repo)}/deployments/{int(deployment_id)}/statuses", body=body
-    ).data
+    try:
+        data = client.request(
+            "POST", f"{_base(owner, repo)}/deployments/{int(deployment_id)}/statuses", body=body
+        ).data
+    except GitHubNotFound as exc:
+        raise BadInput(
+            f"deployment {deployment_id} not found in {owner}/{repo}, or the token may not see it",
+            tip="pass the id printed by 'deployment create' (step output deployment-id); the "
+            "token needs deployments:write",
+        ) from exc
     return data if isinstance(data, dict) else {}
 
 

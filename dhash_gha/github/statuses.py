@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dhash_gha.errors import BadInput
-from dhash_gha.github.client import GitHubClient
+from dhash_gha.github.client import GitHubClient, GitHubNotFound
 
 COMMIT_STATES = ("error", "failure", "pending", "success")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{40}$")
@@ -49,7 +49,16 @@ def create_commit_status(
         body["description"] = shorten(description)
     if target_url:
         body["target_url"] = target_url
-    data = client.request(
-        "POST", f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}/statuses/{sha}", body=body
-    ).data
+    try:
+        data = client.request(
+            "POST",
+            f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}/statuses/{sha}",
+            body=body,
+        ).data
+    except GitHubNotFound as exc:
+        raise BadInput(
+            f"cannot post a status on {owner}/{repo}@{sha[:12]}: not found, or the token may not "
+            "see the repository",
+            tip="check --repo and --sha; the token needs statuses:write",
+        ) from exc
     return data if isinstance(data, dict) else {}

@@ -307,3 +307,18 @@ def test_status_set_without_token(run_cli: RunCli) -> None:
         environ={},
     )
     assert code == 2 and "GITHUB_TOKEN" in err
+
+
+def test_status_of_unknown_deployment_names_it(fake_github: FakeGitHub, run_cli: RunCli) -> None:
+    code, _, err = run_cli(
+        "deployment",
+        "status",
+        "--repo",
+        REPO_ARG,
+        "--id",
+        "999",
+        "--state",
+        "success",
+        environ=_env(fake_github),
+    )
+    assert code == 2 and "deployment 999 not found" in err
