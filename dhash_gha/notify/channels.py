@@ -37,6 +37,7 @@ def _policy(spec: Mapping[str, Any], base: RetryPolicy) -> RetryPolicy:
         retry_after_cap=base.retry_after_cap,
         connect_timeout=min(base.connect_timeout, timeout),
         read_timeout=timeout,
+        deadline_seconds=base.deadline_seconds,
     )
 
 

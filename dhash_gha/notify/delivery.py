@@ -53,6 +53,8 @@ class RetryPolicy:
     retry_after_cap: float = 60.0
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
+    # No new attempt starts after this many seconds: a rollback waits for no channel longer.
+    deadline_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,7 @@ def deliver(
     ``make_request`` is called for every attempt so signatures carry a fresh timestamp.
     """
     hidden = [url, *secrets]
+    started = now()
     verdict = Attempt(ok=False, retry=False, reason="not attempted")
     response: HttpResponse | None = None
     attempts = 0
@@ -223,7 +226,11 @@ def deliver(
             verdict = replace(verdict, reason=sanitise(verdict.reason, hidden))
         if verdict.ok or not verdict.retry or attempts == policy.max_attempts:
             break
-        sleep(wait_before_retry(verdict, attempts, policy, rand))
+        wait = wait_before_retry(verdict, attempts, policy, rand)
+        if (now() - started).total_seconds() + wait > policy.deadline_seconds:
+            verdict = replace(verdict, reason=f"{verdict.reason}; gave up at the delivery deadline")
+            break
+        sleep(wait)
     return DeliveryOutcome(
         ok=verdict.ok,
         attempts=attempts,

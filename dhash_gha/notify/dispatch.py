@@ -6,6 +6,7 @@ import json
 import math
 import random
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dhash_gha.clock import Clock, iso_utc
@@ -147,14 +148,22 @@ def notify(
     )
     results: list[ChannelResult] = []
     previews: dict[str, Any] = {}
-    for channel in built:
-        if isinstance(channel, ChannelResult):
-            results.append(channel)
+    # Channels are sent in parallel: a slow or failing one never delays the others,
+    # and the caller (often a rollback in progress) waits only for the slowest.
+    live = [(i, c) for i, c in enumerate(built) if not isinstance(c, ChannelResult)]
+    outcomes: dict[int, tuple[ChannelResult, Any]] = {}
+    if live:
+        with ThreadPoolExecutor(max_workers=len(live), thread_name_prefix="notify") as pool:
+            futures = {i: pool.submit(_send_one, c, note, dry_run) for i, c in live}
+            outcomes = {i: future.result() for i, future in futures.items()}
+    for index, item in enumerate(built):
+        if isinstance(item, ChannelResult):
+            results.append(item)
             continue
-        result, rendered = _send_one(channel, note, dry_run)
+        result, rendered = outcomes[index]
         results.append(result)
         if rendered is not None:
-            previews[channel.name] = json.loads(reporter.redact(json.dumps(rendered)))
+            previews[item.name] = json.loads(reporter.redact(json.dumps(rendered)))
     delivered = error is None and all(r.status != "failed" for r in results)
     _report(reporter, env, kind, results, dry_run)
     record = {

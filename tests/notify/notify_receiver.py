@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,6 +16,7 @@ class Reply:
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    before: Callable[[], object] | None = None  # runs before answering (e.g. a barrier)
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Receiver:
                 )
                 index = min(len(receiver.requests), len(receiver.replies)) - 1
                 reply = receiver.replies[index]
+                if reply.before is not None:
+                    reply.before()
                 if reply.delay:
                     time.sleep(reply.delay)
                 data = reply.body.encode()

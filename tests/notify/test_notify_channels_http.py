@@ -413,3 +413,23 @@ def test_details_with_paths_and_nan_are_sent_as_plain_json(harness: Harness) -> 
     assert body["details"]["backup"].endswith("dhash_production_20260301_115500.zip")
     assert body["details"]["api_token"] == "***"
     assert "tok-should-not-travel" not in harness.record(result).__repr__()
+
+
+def test_channels_are_sent_in_parallel(harness: Harness) -> None:
+    import threading
+
+    # Each receiver answers only once both requests have arrived: sequential sending would
+    # leave the first one waiting until its read timeout.
+    both_arrived = threading.Barrier(2, timeout=3)
+    set_channels(
+        harness.ws.root,
+        [
+            {"name": "a", "type": "webhook", "url_env": "DHASH_A_URL", "max_attempts": 1},
+            {"name": "b", "type": "webhook", "url_env": "DHASH_B_URL", "max_attempts": 1},
+        ],
+    )
+    reply = Reply(200, "ok", before=both_arrived.wait)
+    with Receiver([reply]) as a, Receiver([reply]) as b:
+        harness.environ.update(DHASH_A_URL=a.base + "/a", DHASH_B_URL=b.base + "/b")
+        result = harness.send(policy=RetryPolicy(read_timeout=2.0))
+    assert [(r.name, r.status) for r in result.results] == [("a", "delivered"), ("b", "delivered")]

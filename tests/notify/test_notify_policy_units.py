@@ -148,3 +148,36 @@ def test_write_record_reports_an_unwritable_directory(tmp_path: Path) -> None:
     record = {"environment": "production", "type": "test"}
     assert write_record(blocker / "fallback", NOW, record, on_error=errors.append) is None
     assert errors and "cannot write the notification audit record" in errors[0]
+
+
+class _AlwaysBusy:
+    """A transport that answers 503 every time (the policy, not HTTP, is under test here)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def post(self, url: str, body: bytes, headers: object, policy: RetryPolicy) -> HttpResponse:
+        self.calls += 1
+        return HttpResponse(503, {}, "busy")
+
+
+def test_no_attempt_starts_after_the_delivery_deadline() -> None:
+    from dhash_gha.clock import FakeClock
+    from dhash_gha.notify.delivery import deliver
+
+    clock = FakeClock(NOW)
+    transport = _AlwaysBusy()
+    outcome = deliver(
+        "http://127.0.0.1:9/x",
+        lambda: (b"{}", {}),
+        transport=transport,
+        policy=RetryPolicy(max_attempts=10, base_delay=4.0, max_delay=64.0, deadline_seconds=10.0),
+        variable="V",
+        secrets=[],
+        now=clock.now,
+        sleep=clock.sleep,
+        rand=lambda: 1.0,
+    )
+    # waits 4 s after the first attempt; the next wait (8 s) would pass the 10 s deadline
+    assert transport.calls == 2 and not outcome.ok
+    assert "deadline" in outcome.reason and clock.monotonic() == 4.0
