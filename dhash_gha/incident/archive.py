@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dhash_gha.clock import Clock, iso_utc
-from dhash_gha.errors import BadInput
+from dhash_gha.errors import BadInput, CheckFailed
 from dhash_gha.incident.evidence import log_kind, parse_time
 from dhash_gha.notify.audit import read_records, sanitise_details, write_atomically
 from dhash_gha.reporter import Reporter
@@ -148,9 +148,16 @@ def create_archive(
     check_env_name(env)
     moment, final = _free_directory(ws, clock.now())
     staging = final.with_name(f".{final.name}.partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    try:
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise CheckFailed(
+            f"cannot create the incident directory under {ws.incidents_dir}: "
+            f"{exc.strerror or type(exc).__name__}",
+            tip="make incidents/ writable by this user, then run 'dhash-gha incident open' again",
+        ) from None
     try:
         details = dict(details or {})
         evidence = collect_evidence(ws, env, staging, details, reporter)

@@ -237,3 +237,27 @@ def test_incident_cli_open_report_and_bad_ids(
     assert code == 2 and "no incident INC-19990101-000000" in err and incident_id.group(1) in err
     code, _, err = run_cli("--root", root, "incident", "open", "--env", "prodution")
     assert code == 2 and "did you mean 'production'" in err
+
+
+def test_incident_without_any_evidence_still_has_a_complete_report(example_workspace: Path) -> None:
+    ws = Workspace.at(example_workspace)
+    clock = FakeClock(START)
+    incident = open_incident(
+        ws, "staging", reason="manual check", clock=clock, reporter=quiet_reporter(clock)
+    )
+    report = incident.report_path.read_text(encoding="utf-8")
+    assert "No gate is recorded as failing" in report
+    assert "No monitoring run with poll values" in report
+    assert "No backup is recorded" in report
+    assert "## Root cause" in report and "## Preventive measures" in report
+    assert "- `quality-gates-config.json`" in report
+
+
+def test_unwritable_incidents_directory_is_a_clear_error(
+    example_workspace: Path, run_cli: RunCli
+) -> None:
+    (example_workspace / "incidents").write_text("not a directory", encoding="utf-8")
+    code, _, err = run_cli(
+        "--root", str(example_workspace), "incident", "open", "--env", "production"
+    )
+    assert code == 1 and "cannot create the incident directory" in err and "tip:" in err

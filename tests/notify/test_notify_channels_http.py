@@ -433,3 +433,32 @@ def test_channels_are_sent_in_parallel(harness: Harness) -> None:
         harness.environ.update(DHASH_A_URL=a.base + "/a", DHASH_B_URL=b.base + "/b")
         result = harness.send(policy=RetryPolicy(read_timeout=2.0))
     assert [(r.name, r.status) for r in result.results] == [("a", "delivered"), ("b", "delivered")]
+
+
+def test_slack_limits_are_respected_for_long_texts(harness: Harness) -> None:
+    set_channels(
+        harness.ws.root, [{"name": "s", "type": "slack", "url_env": "DHASH_SLACK_WEBHOOK_URL"}]
+    )
+    long = "x" * 5000
+    with Receiver() as rx:
+        harness.environ["DHASH_SLACK_WEBHOOK_URL"] = rx.base + SLACK_PATH
+        notify(
+            harness.ws,
+            "production",
+            "critical",
+            "<b>& " + long,
+            environ=harness.environ,
+            clock=harness.clock,
+            reporter=harness.reporter(),
+            details={"release": long, "reason": long, "gate": long},
+            rand=lambda: 0.0,
+        )
+    blocks = json.loads(rx.requests[0].body)["blocks"]
+    assert len(blocks[0]["text"]["text"]) <= 150
+    for block in blocks:
+        if "text" in block and block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+        for field in block.get("fields", []):
+            assert len(field["text"]) <= 2000
+    assert blocks[1]["text"]["text"].startswith("&lt;b&gt;&amp; xxx")
+    assert blocks[1]["text"]["text"].endswith("…")
