@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dhash_gha.clock import Clock, iso_utc
-from dhash_gha.config import load_env_config
+from dhash_gha.config import ENV_SCHEMA, load_env_config, read_json, schema_issues
 from dhash_gha.errors import BadInput, ConfigError
 from dhash_gha.notify.audit import sanitise_details, write_record
 from dhash_gha.notify.channels import build_channel
@@ -53,6 +53,34 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, bool)):
         return value
     return str(value)
+
+
+def notifications_section(
+    ws: Workspace, env: str, reporter: Reporter
+) -> tuple[Mapping[str, Any], str | None]:
+    """The ``notifications`` config, or an error text. A mistake elsewhere in the file
+    (say, in ``component``) must not silence the notification that reports it."""
+    try:
+        return load_env_config(ws, env).get("notifications") or {}, None
+    except ConfigError as exc:
+        whole_file = f"{exc.message}" + (f" ({exc.tip})" if exc.tip else "")
+    try:
+        data = read_json(ws.env_config(env), f"configuration of environment '{env}'")
+        section = data.get("notifications") if isinstance(data, dict) else None
+    except ConfigError:
+        section = None
+    if isinstance(section, dict) and not [
+        issue
+        for issue in schema_issues({"notifications": section}, ENV_SCHEMA, "notifications")
+        if issue.path.startswith("$.notifications")
+    ]:
+        reporter.warning(
+            f"notify: config/{env}/dhash.json has problems ({whole_file}); "
+            "its notifications section is valid and is used"
+        )
+        return section, None
+    reporter.error(f"notify: cannot read the channels of '{env}': {whole_file}")
+    return {}, whole_file
 
 
 def check_kind(kind: str) -> str:
@@ -109,13 +137,7 @@ def notify(
     if env not in ws.environments():
         load_env_config(ws, env)  # raises the "unknown environment, known ones are …" error
     now = clock.now()
-    error: str | None = None
-    notifications: Mapping[str, Any] = {}
-    try:
-        notifications = load_env_config(ws, env).get("notifications") or {}
-    except ConfigError as exc:
-        error = f"{exc.message}" + (f" ({exc.tip})" if exc.tip else "")
-        reporter.error(f"notify: cannot read the channels of '{env}': {error}")
+    notifications, error = notifications_section(ws, env, reporter)
     runtime = Runtime(
         transport=transport or HttpxTransport(),
         now=clock.now,

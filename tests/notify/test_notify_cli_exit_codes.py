@@ -262,3 +262,32 @@ def test_on_actions_secrets_are_masked_and_the_summary_lists_channels(
     text = summary.read_text(encoding="utf-8")
     assert "| ops-slack | slack | delivered |" in text and "maskme" not in text
     scan_for(example_workspace, "maskme", HOOK_SECRET)
+
+
+def test_a_mistake_outside_notifications_does_not_silence_them(
+    example_workspace: Path, clean_environ: dict[str, str], run_cli: RunCli
+) -> None:
+    path = example_workspace / "config" / "production" / "dhash.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["component"]["port"] = "not-a-port"
+    data["notifications"]["channels"] = [
+        {"name": "hook", "type": "webhook", "url_env": "DHASH_WEBHOOK_URL"}
+    ]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with Receiver() as rx:
+        env = {**clean_environ, "DHASH_WEBHOOK_URL": rx.base + "/h"}
+        code, _, err = run_cli(
+            "--root",
+            str(example_workspace),
+            "notify",
+            "--type",
+            "critical",
+            "--env",
+            "production",
+            "--message",
+            "bad config deployed",
+            environ=env,
+        )
+    assert code == 0, err
+    assert len(rx.requests) == 1
+    assert "notifications section is valid and is used" in err
