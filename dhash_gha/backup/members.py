@@ -3,8 +3,8 @@
 zipfile parses the central directory well but reads members through one
 shared, locked file handle with a lot of per-member overhead. Verify and
 restore read thousands of members on several threads, so they take the
-central directory from zipfile and the member bytes from a memory map,
-checking the local header, the declared sizes, the CRC and the SHA-256.
+central directory from zipfile and read member bytes through one file
+handle per thread, in bounded chunks (memory stays flat), checking the local header, the declared sizes, the CRC and the SHA-256.
 Output never exceeds the declared size (a lying header cannot inflate a
 bomb past what the entry checks accepted).
 """
@@ -12,13 +12,14 @@ bomb past what the entry checks accepted).
 from __future__ import annotations
 
 import hashlib
-import mmap
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from dhash_gha.backup.entries import Entry
 from dhash_gha.errors import CheckFailed
@@ -64,12 +65,27 @@ class ArchiveReader:
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise CheckFailed(f"{path.name}: not a readable zip archive: {exc}") from None
         self.infos = self._zip.infolist()
-        self._handle = path.open("rb")
-        self._map = mmap.mmap(self._handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self.size = path.stat().st_size
+        self._local = threading.local()
+        self._handles: list[BinaryIO] = []
+        self._lock = threading.Lock()
+
+    def _read(self, offset: int, length: int) -> bytes:
+        """``length`` bytes at ``offset``, through this thread's own handle."""
+        handle: BinaryIO | None = getattr(self._local, "handle", None)
+        if handle is None:
+            handle = self.path.open("rb")
+            self._local.handle = handle
+            with self._lock:
+                self._handles.append(handle)
+        handle.seek(offset)
+        return handle.read(length)
 
     def close(self) -> None:
-        self._map.close()
-        self._handle.close()
+        with self._lock:
+            for handle in self._handles:
+                handle.close()
+            self._handles.clear()
         self._zip.close()
 
     def __enter__(self) -> ArchiveReader:
@@ -80,14 +96,14 @@ class ArchiveReader:
 
     def _data_span(self, info: zipfile.ZipInfo) -> tuple[int, int]:
         start = info.header_offset
-        header = self._map[start : start + _LOCAL.size]
+        header = self._read(start, _LOCAL.size)
         if len(header) < _LOCAL.size:
             raise CheckFailed(f"{self.path.name}: {info.filename}: local header past end of file")
         fields = _LOCAL.unpack(header)
         if fields[0] != 0x04034B50:
             raise CheckFailed(f"{self.path.name}: {info.filename}: bad local header signature")
         name_len, extra_len = fields[9], fields[10]
-        name = self._map[start + _LOCAL.size : start + _LOCAL.size + name_len]
+        name = self._read(start + _LOCAL.size, name_len)
         if name != info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437"):
             raise CheckFailed(
                 f"{self.path.name}: {info.filename}: local header names {name!r} instead "
@@ -95,7 +111,7 @@ class ArchiveReader:
             )
         begin = start + _LOCAL.size + name_len + extra_len
         end = begin + info.compress_size
-        if end > len(self._map):
+        if end > self.size:
             raise CheckFailed(f"{self.path.name}: {info.filename}: data runs past end of file")
         return begin, end
 
@@ -114,7 +130,7 @@ class ArchiveReader:
         produced = 0
         if info.compress_type == zipfile.ZIP_STORED:
             for at in range(begin, end, OUT_CHUNK):
-                piece = self._map[at : min(at + OUT_CHUNK, end)]
+                piece = self._read(at, min(OUT_CHUNK, end - at))
                 digest.update(piece)
                 crc = zlib.crc32(piece, crc)
                 if sink:
@@ -151,7 +167,7 @@ class ArchiveReader:
                 if not pending:
                     if at >= end:
                         break
-                    chunk = self._map[at : min(at + OUT_CHUNK, end)]
+                    chunk = self._read(at, min(OUT_CHUNK, end - at))
                     at += len(chunk)
                     out = inflater.decompress(chunk, OUT_CHUNK)
                 else:
