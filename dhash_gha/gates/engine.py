@@ -97,6 +97,23 @@ def window_of(ordered: Sequence[Sample], now: float, window_seconds: float) -> l
 
 
 # --- measuring ---------------------------------------------------------------------------
+def reading(sample: Sample, key: str) -> float | None:
+    """The sample's value for ``key``; a missing key or a NaN is no data."""
+    value = sample.values.get(key)
+    if value is None or math.isnan(value):
+        return None
+    return value
+
+
+def bucket_readings(sample: Sample, histogram: str) -> dict[float, float]:
+    """The sample's cumulative buckets of ``histogram``, without NaN bounds or counts."""
+    return {
+        bound: count
+        for bound, count in sample.buckets(histogram).items()
+        if not (math.isnan(bound) or math.isnan(count))
+    }
+
+
 def is_failed_check(health_ok: float) -> bool:
     return health_ok <= 0.0
 
@@ -120,27 +137,22 @@ def histogram_value_ms(quantile: float, per_bound_increase: dict[float, float]) 
 def measure(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
     """The gate's value over ``window`` (the samples inside it, oldest first)."""
     key = gate.value_key
-    if gate.source == "prometheus" or gate.kind in ("gauge", "consecutive_failures"):
-        assert key is not None
-        data = [sample.values[key] for sample in window if key in sample.values]
+    if key is not None:
+        data = [value for value in (reading(sample, key) for sample in window) if value is not None]
         if len(data) < gate.min_samples:
             return _too_few(gate, len(data), window)
         if gate.source == "prometheus":
-            value = data[-1]
-        elif gate.kind == "consecutive_failures":
-            value = float(longest_failure_run(data))
-        else:
-            value = max(data)
-        if math.isnan(value):
-            return Measurement(None, len(data), "the value is NaN")
-        return Measurement(value, len(data))
+            return Measurement(data[-1], len(data))
+        if gate.kind == "consecutive_failures":
+            return Measurement(float(longest_failure_run(data)), len(data))
+        return Measurement(max(data), len(data))
     if gate.kind == "counter_ratio":
         assert gate.numerator is not None and gate.denominator is not None
         num, den = gate.numerator, gate.denominator
         pairs = [
-            (sample.values[num], sample.values[den])
-            for sample in window
-            if num in sample.values and den in sample.values
+            (n, d)
+            for n, d in ((reading(s, num), reading(s, den)) for s in window)
+            if n is not None and d is not None
         ]
         if len(pairs) < gate.min_samples:
             return _too_few(gate, len(pairs), window)
@@ -152,7 +164,7 @@ def measure(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
     series: dict[float, list[float]] = {}
     count = 0
     for sample in window:
-        buckets = sample.buckets(gate.metric)
+        buckets = bucket_readings(sample, gate.metric)
         if buckets:
             count += 1
             for bound, value in buckets.items():
@@ -194,24 +206,40 @@ def baseline_value(gate: GateSpec, baseline: Sample) -> float | None:
     """
     key = gate.value_key
     if key is not None:
-        raw = baseline.values.get(key)
-        if raw is None or math.isnan(raw):
+        raw = reading(baseline, key)
+        if raw is None:
             return None
         if gate.source != "prometheus" and gate.kind == "consecutive_failures":
             return 1.0 if is_failed_check(raw) else 0.0
         return raw
     if gate.kind == "counter_ratio":
         assert gate.numerator is not None and gate.denominator is not None
-        num = baseline.values.get(gate.numerator)
-        den = baseline.values.get(gate.denominator)
+        num = reading(baseline, gate.numerator)
+        den = reading(baseline, gate.denominator)
         if num is None or den is None:
             return None
         return ratio_percent(num, den)
     assert gate.metric is not None and gate.quantile is not None
-    return histogram_value_ms(gate.quantile, baseline.buckets(gate.metric))
+    return histogram_value_ms(gate.quantile, bucket_readings(baseline, gate.metric))
 
 
 # --- judging -----------------------------------------------------------------------------
+def limit_for(gate: GateSpec, baseline: float | None) -> float:
+    """The highest value that passes: the threshold, or a breaching baseline (relative)."""
+    if gate.relative_to_baseline and baseline is not None and baseline > gate.threshold:
+        return baseline
+    return gate.threshold
+
+
+def decide(gate: GateSpec, value: float | None, limit: float) -> Status:
+    """pass / fail / inconclusive for a value (None: no data) against ``limit``."""
+    if value is None:
+        if gate.no_data == "breach":
+            return "fail"
+        return "pass" if gate.no_data == "ignore" else "inconclusive"
+    return "fail" if value > limit else "pass"
+
+
 def judge(gate: GateSpec, measured: Measurement, baseline: float | None = None) -> GateVerdict:
     """The verdict for a measured value (``baseline``: the gate's pre-deploy value)."""
     unit = UNIT_SYMBOLS.get(gate.unit, gate.unit)
@@ -224,31 +252,28 @@ def judge(gate: GateSpec, measured: Measurement, baseline: float | None = None) 
         "kind": gate.kind,
         "baseline": baseline,
     }
-    limit = gate.threshold
-    against = f"{format_number(gate.threshold)} {unit}"
-    if gate.relative_to_baseline and baseline is not None and baseline > gate.threshold:
-        limit = baseline
-        against = (
-            f"the pre-deploy baseline {format_number(baseline)} {unit} "
-            f"(already above {format_number(gate.threshold)} {unit})"
-        )
+    limit = limit_for(gate, baseline)
+    status = decide(gate, measured.value, limit)
     if measured.value is None:
-        status: Status
-        if gate.no_data == "breach":
-            status, reason = "fail", f"no data ({measured.missing}); no_data policy is breach"
-        elif gate.no_data == "ignore":
-            status, reason = "pass", f"no data ignored ({measured.missing})"
-        else:
-            status, reason = "inconclusive", f"no data ({measured.missing})"
+        reason = {
+            "fail": f"no data ({measured.missing}); no_data policy is breach",
+            "pass": f"no data ignored ({measured.missing})",
+        }.get(status, f"no data ({measured.missing})")
         return GateVerdict(
             status=status, value=None, reason=reason, limit=limit, no_data=True, **common
         )
+    against = f"{format_number(gate.threshold)} {unit}"
+    if limit != gate.threshold:
+        against = (
+            f"the pre-deploy baseline {format_number(limit)} {unit} "
+            f"(already above {format_number(gate.threshold)} {unit})"
+        )
     value = measured.value
-    shown = f"{format_number(value)} {unit}"
-    if value > limit:
-        status, reason = "fail", f"{shown} > {against}"
-    else:
-        status, reason = "pass", f"{shown} <= {against}"
+    comparison = ">" if status == "fail" else "<="
+    shown = format_number(value)
+    if shown == format_number(limit) and value != limit:
+        shown = f"{value:.15g}"  # just past the boundary: show the digits that decide it
+    reason = f"{shown} {unit} {comparison} {against}"
     if gate.window_seconds > 0:
         reason += f" over {format_duration(gate.window_seconds)}"
     return GateVerdict(status=status, value=value, reason=reason, limit=limit, **common)
