@@ -154,8 +154,12 @@ def rehearse(
     keep: bool = False,
     clock: Clock | None = None,
     workdir: Path | None = None,
+    bad_faults: Mapping[str, Any] | None = None,
 ) -> Rehearsal:
     """Run the rehearsal (see the module docstring) and print its summary.
+
+    ``bad_faults`` replaces the bad release's faults (``component.faults`` keys),
+    e.g. ``{"hash_latency_ms": 3000}`` to rehearse the hash-time gate.
 
     The rollback is the expected outcome, so it is a result, not an exception;
     anything else that goes wrong is reported in ``problem`` (and the workspace kept).
@@ -168,6 +172,7 @@ def rehearse(
         quiet=reporter.quiet,
     )  # fmt: skip
     run = RehearsalRun(private_environ(environ), steps_reporter, real, time_scale)
+    run.bad_faults = dict(bad_faults or BAD_FAULTS)
     root = Path(tempfile.mkdtemp(prefix="dhash-rehearsal-", dir=workdir))
     try:
         run.execute(root / "dhash-app")
@@ -198,6 +203,7 @@ class RehearsalRun:
         self.ws: Workspace | None = None
         self.load: LoadGenerator | None = None
         self.started = time.monotonic()
+        self.bad_faults: dict[str, Any] = dict(BAD_FAULTS)
 
     def mark(self, what: str) -> float:
         at = time.monotonic() - self.started
@@ -237,11 +243,11 @@ class RehearsalRun:
         if watched.status != "passed":
             raise RuntimeError(f"the good release did not pass monitoring ({watched.status})")
 
-        set_faults(ws, ENV, BAD_FAULTS)
+        set_faults(ws, ENV, self.bad_faults)
         bad = deploy(ws, ENV, clock=self.clock, no_monitor=True, **common)
         fault_at = self.mark(
             f"bad release {bad.release_id} deployed (faults: "
-            + ", ".join(f"{k}={v}" for k, v in BAD_FAULTS.items())
+            + ", ".join(f"{k}={v}" for k, v in self.bad_faults.items())
             + ")"
         )
         monitor_started = time.monotonic() - self.started
