@@ -272,3 +272,69 @@ def test_install_step_builds_a_venv_under_runner_temp(
     assert install.outcome == "success", install.stdout + install.stderr
     assert install.outputs["installer"] == "uv"
     assert Path(install.outputs["bin-dir"]).is_relative_to(tmp_path / "runner-temp")
+
+
+def _cli(workspace: Path, env: dict[str, str], *argv: str) -> None:
+    done = subprocess.run(
+        [str(VENV_BIN / "dhash-gha"), "--root", str(workspace), *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_deploy_action_gate_failure_rolls_back_and_opens_the_incident(
+    example_workspace: Path, tmp_path: Path, base_env: dict[str, str], stop_services: None
+) -> None:
+    import json
+
+    _cli(example_workspace, base_env, "deploy", "--env", "production", "--no-monitor")
+    config_file = example_workspace / "config" / "production" / "dhash.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["component"]["faults"]["queue_flood"] = 1500  # the bad release floods the queue
+    config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    run = _run(
+        "actions/deploy/action.yml",
+        {"environment": "production", "monitor-minutes": "2", "time-scale": "60"},
+        example_workspace,
+        tmp_path,
+        base_env,
+    )
+    rollout = run.step("rollout")
+    assert run.outputs["result"] == "rolled-back", rollout.stdout[-3000:] + rollout.stderr[-3000:]
+    assert run.outputs["exit-code"] == "3" and run.status == "failure"
+    assert run.outputs["incident-id"].startswith("INC-")
+    assert (example_workspace / "incidents" / run.outputs["incident-id"] / "report.md").is_file()
+    assert "### dhash-gha rollout: rolled-back" in run.summary
+    assert "low_confidence_queue" in run.summary
+    restored = json.loads(config_file.read_text(encoding="utf-8"))
+    assert restored["component"]["faults"]["queue_flood"] == 0
+
+
+@pytest.mark.slow
+def test_rollback_action_forced_restores_and_records_the_incident(
+    example_workspace: Path, tmp_path: Path, base_env: dict[str, str], stop_services: None
+) -> None:
+    _cli(example_workspace, base_env, "deploy", "--env", "staging", "--no-monitor")
+    marker = example_workspace / "src" / "added_after_backup.txt"
+    marker.write_text("new release file", encoding="utf-8")
+    run = _run(
+        "actions/rollback/action.yml",
+        {"environment": "staging", "backup": "latest", "force": "true", "reason": "drill: restore"},
+        example_workspace,
+        tmp_path,
+        base_env,
+    )
+    failed = [
+        (s.name, s.stdout[-1500:], s.stderr[-1500:]) for s in run.steps if s.outcome == "failure"
+    ]
+    assert run.status == "success", failed
+    assert run.outputs["result"] == "success"
+    assert run.step("Post-rollback smoke tests").outcome == "success"
+    assert run.outputs["incident-id"].startswith("INC-")
+    assert not marker.exists()
+    assert "### dhash-gha rollback: success" in run.summary
