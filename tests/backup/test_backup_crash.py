@@ -139,3 +139,48 @@ def test_hard_kill_at_a_step_then_rerun(tmp_path: Path, step: str) -> None:
     assert tree_of(ws.root) == state_a
     assert not ws.restore_journal.exists()
     assert not list(ws.root.glob(".dhash-restore-*"))
+
+
+def test_a_different_restore_completes_the_pending_one_first(tmp_path: Path) -> None:
+    ws, source_a, _, state_b = prepared(tmp_path / "ws")
+    clock = FakeClock(START)
+    clock.advance(60)
+    source_b = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+
+    def fault(name: str) -> None:
+        if name == "out:config":
+            raise Crash(name)
+
+    with pytest.raises(Crash):
+        restore_backup(
+            ws, "production", source_a, clock=clock, reporter=quiet_reporter(clock), fault=fault
+        )
+    assert ws.restore_journal.exists()
+    clock.advance(60)
+    result = restore_backup(ws, "production", source_b, clock=clock, reporter=quiet_reporter(clock))
+    assert not result.resumed
+    assert {k: v for k, v in tree_of(ws.root).items() if "__pycache__" not in k} == {
+        k: v for k, v in state_b.items() if "__pycache__" not in k and "dhash.pid" not in k
+    }
+    # the state it replaced was A (the completed pending restore), archived before the swap
+    import tarfile
+
+    with tarfile.open(result.pre_rollback_archive) as archive:
+        names = archive.getnames()
+    assert "src/only_in_b" not in names and "src/dhash_app/__init__.py" in names
+
+
+def test_stale_staging_is_removed_and_a_broken_journal_is_reported(tmp_path: Path) -> None:
+    ws, source, state_a, _ = prepared(tmp_path / "ws")
+    stale = ws.root / ".dhash-restore-20260101_000000"
+    (stale / "new" / "src").mkdir(parents=True)
+    (stale / "new" / "src" / "half.py").write_text("half")
+    clock = FakeClock(START)
+    restore_backup(ws, "production", source, clock=clock, reporter=quiet_reporter(clock))
+    assert not stale.exists()
+    assert tree_of(ws.root) == state_a
+    ws.restore_journal.write_text("{not json")
+    from dhash_gha.errors import CheckFailed
+
+    with pytest.raises(CheckFailed, match="unreadable"):
+        restore_backup(ws, "production", source, clock=clock, reporter=quiet_reporter(clock))

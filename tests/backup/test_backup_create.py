@@ -20,6 +20,18 @@ from dhash_gha.clock import FakeClock
 from dhash_gha.errors import BadInput, CheckFailed
 from dhash_gha.workspace import Workspace
 
+POSIX = os.name == "posix"
+HAS_SH = shutil.which("sh") is not None and shutil.which("sort") is not None
+
+
+def case_sensitive_fs(folder: Path) -> bool:
+    probe = folder / "CaseProbe"
+    probe.write_text("x")
+    try:
+        return not (folder / "caseprobe").exists()
+    finally:
+        probe.unlink()
+
 
 def make(ws: Workspace, clock: FakeClock | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
     clock = clock or FakeClock(START)
@@ -32,8 +44,9 @@ def test_contents_manifest_and_modes(tmp_path: Path) -> None:
     ws.migration_state("production").write_text('{"version": "0002"}', encoding="utf-8")
     result = make(ws)
     assert result.path == ws.backups_dir / "dhash_production_20260301_120000.zip"
-    assert stat.S_IMODE(result.path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(ws.sidecar(result.path).stat().st_mode) == 0o600
+    if POSIX:
+        assert stat.S_IMODE(result.path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(ws.sidecar(result.path).stat().st_mode) == 0o600
     with zipfile.ZipFile(result.path) as archive:
         assert archive.testzip() is None
         names = archive.namelist()
@@ -42,14 +55,17 @@ def test_contents_manifest_and_modes(tmp_path: Path) -> None:
     assert not any("__pycache__" in n or n.endswith(".pid") for n in names)
     assert infos["src/media/photo.jpg"].compress_type == zipfile.ZIP_STORED
     assert infos["src/dhash_app/server.py"].compress_type == zipfile.ZIP_DEFLATED
-    assert (infos["src/dhash_app/run.sh"].external_attr >> 16) & 0o777 == 0o755
+    if POSIX:
+        assert (infos["src/dhash_app/run.sh"].external_attr >> 16) & 0o777 == 0o755
     manifest = read_manifest(result.path)
     assert manifest["environment"] == "production"
     assert manifest["created_at"] == "2026-03-01T12:00:00Z"
     assert manifest["migration_version"] == "0002"
     assert "git_commit" in manifest and manifest["tool_version"]
     files = {f["path"]: f for f in manifest["files"]}
-    assert files["src/dhash_app/run.sh"]["mode"] == 0o755
+    assert files["src/dhash_app/run.sh"]["mode"] == (
+        0o755 if POSIX else files["src/dhash_app/run.sh"]["mode"]
+    )
     assert files["src/dhash_app/server.py"]["size"] == len("print('hello')\n" * 200)
     assert result.files == len(files) and result.bytes == sum(f["size"] for f in files.values())
     assert verify_backup(result.path).sha256 == result.sha256
@@ -95,6 +111,8 @@ def test_two_creates_in_the_same_second_sort_right(tmp_path: Path) -> None:
     assert len({first.path, second.path, third.path}) == 3
     assert ws.backups("production") == [third.path, second.path, first.path]
     assert latest_backup(ws, "production") == third.path
+    if not HAS_SH:
+        return
     # the runbook's pipeline, with the real sort, in every locale installed here
     locales = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
     for locale in ["C", *[name for name in locales if name.lower() in ("c.utf8", "en_us.utf8")]]:
@@ -182,6 +200,10 @@ def test_sidecar_failure_removes_the_published_zip(
     ],
 )
 def test_unrestorable_trees_are_refused_at_create(tmp_path: Path, make_bad, word: str) -> None:  # type: ignore[no-untyped-def]
+    if word in ("symbolic link", "reserved") and not POSIX:
+        pytest.skip("Windows cannot create these (links need privileges, CON is a device)")
+    if word == "case-insensitive" and not case_sensitive_fs(tmp_path):
+        pytest.skip("this file system cannot hold two names differing only in case")
     ws = small_workspace(tmp_path / "ws")
     make_bad(ws.root)
     with pytest.raises(BadInput) as caught:
