@@ -57,35 +57,34 @@ def fast(data: bytes) -> str:
     return to_hex(hash_bytes(data, mode="fast")[0])
 
 
-def per_image_ms(func: Callable[[bytes], str], inputs: list[bytes], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        for data in inputs:
-            func(data)
-        samples.append((time.perf_counter() - started) / len(inputs))
-    return statistics.median(samples) * 1000
+def _once_ms(func: Callable[[bytes], str], data: bytes) -> float:
+    started = time.perf_counter()
+    func(data)
+    return (time.perf_counter() - started) * 1000
 
 
 def compare(label: str, inputs: list[bytes], rounds: int) -> None:
-    # Interleave the contenders round by round so machine noise hits all of them alike.
-    times: dict[str, list[float]] = {
-        "imagehash.dhash": [],
-        "dhash_app exact": [],
-        "dhash_app fast": [],
-    }
+    """Per image, the contenders run back to back, so machine noise hits all of them alike.
+
+    "best" is the mean over images of each image's fastest round (the least disturbed by other
+    work on a shared machine); "median" is the mean of each image's median round.
+    """
     funcs = {"imagehash.dhash": reference, "dhash_app exact": exact, "dhash_app fast": fast}
+    samples: dict[str, list[list[float]]] = {name: [[] for _ in inputs] for name in funcs}
     for _ in range(rounds):
-        for name, func in funcs.items():
-            times[name].append(per_image_ms(func, inputs, 1))
-    # The best round is the least disturbed by other work on a shared machine; the median is shown too.
-    base, base_median = min(times["imagehash.dhash"]), statistics.median(times["imagehash.dhash"])
-    print(f"\n{label} ({len(inputs)} images, best and median of {rounds} rounds)")
-    for name, samples in times.items():
-        best, median = min(samples), statistics.median(samples)
+        for index, data in enumerate(inputs):
+            for name, func in funcs.items():
+                samples[name][index].append(_once_ms(func, data))
+    best = {name: statistics.mean(min(s) for s in per) for name, per in samples.items()}
+    median = {
+        name: statistics.mean(statistics.median(s) for s in per) for name, per in samples.items()
+    }
+    base, base_median = best["imagehash.dhash"], median["imagehash.dhash"]
+    print(f"\n{label} ({len(inputs)} images, {rounds} rounds)")
+    for name in funcs:
         print(
-            f"  {name:<16} best {best:8.2f} ms/image ({base / best:5.2f}x vs imagehash)"
-            f"   median {median:8.2f} ms/image ({base_median / median:5.2f}x)"
+            f"  {name:<16} best {best[name]:8.2f} ms/image ({base / best[name]:5.2f}x vs imagehash)"
+            f"   median {median[name]:8.2f} ms/image ({base_median / median[name]:5.2f}x)"
         )
 
 
