@@ -10,6 +10,8 @@ from dhash_gha.cli._base import add_command, add_env
 from dhash_gha.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, BadInput
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dhash_gha.context import Context
     from dhash_gha.workspace import Workspace
 
@@ -44,6 +46,14 @@ def _require_known_env(ws: Workspace, env: str) -> None:
         load_env_config(ws, env)  # raises: unknown environment, lists the known ones
 
 
+def _show_rendered(ctx: Context, record_path: Path) -> None:
+    """--dry-run: print what each channel would have received (no secret is in a payload)."""
+    rendered = json.loads(record_path.read_text(encoding="utf-8")).get("rendered") or {}
+    for name, payload in rendered.items():
+        with ctx.reporter.group(f"{name}: rendered payload"):
+            ctx.reporter.info(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
 def notify_handler(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.notify import notify
 
@@ -64,6 +74,8 @@ def notify_handler(args: argparse.Namespace, ctx: Context) -> int:
     )
     if record.path is not None:
         ctx.reporter.info(f"audit record: {record.path.relative_to(ws.root).as_posix()}")
+        if args.dry_run:
+            _show_rendered(ctx, record.path)
     if record.error:
         return EXIT_BAD_INPUT
     return EXIT_OK if record.delivered else EXIT_CHECK_FAILED

@@ -134,7 +134,7 @@ def test_dry_run_with_variables_renders_and_sends_nothing(
 ) -> None:
     with Receiver() as rx:
         env = {**clean_environ, "DHASH_SLACK_WEBHOOK_URL": rx.base + "/services/T/B/tok"}
-        code, _, err = run_cli(
+        code, out, err = run_cli(
             "--root",
             str(example_workspace),
             "notify",
@@ -149,6 +149,7 @@ def test_dry_run_with_variables_renders_and_sends_nothing(
         )
     assert code == 0, err
     assert rx.requests == []
+    assert "== ops-slack: rendered payload" in out and '"type": "header"' in out
     (record,) = records(example_workspace)
     assert record["channels"][0]["status"] == "dry-run"  # type: ignore[index]
     assert "ops-slack" in record["rendered"]  # type: ignore[operator]
