@@ -181,3 +181,24 @@ def test_no_attempt_starts_after_the_delivery_deadline() -> None:
     # waits 4 s after the first attempt; the next wait (8 s) would pass the 10 s deadline
     assert transport.calls == 2 and not outcome.ok
     assert "deadline" in outcome.reason and clock.monotonic() == 4.0
+
+
+def test_signature_round_trip_and_any_change_is_refused() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        secret=st.text(min_size=1, max_size=40),
+        body=st.binary(min_size=1, max_size=200),
+        stamp=st.integers(min_value=0, max_value=2**33),
+        flip=st.integers(min_value=0, max_value=10_000),
+    )
+    def check(secret: str, body: bytes, stamp: int, flip: int) -> None:
+        header = sign(secret, stamp, body)
+        assert verify_signature(secret, header, body, now=stamp)
+        index = flip % len(body)
+        changed = body[:index] + bytes([body[index] ^ 1]) + body[index + 1 :]
+        assert not verify_signature(secret, header, changed, now=stamp)
+
+    check()
