@@ -158,17 +158,25 @@ def check_golden(ws: Workspace, env: str, config: Mapping[str, Any]) -> CheckRes
             True,
             f"{checked if checked is not None else 'all'} golden images hash as expected",
         )
-    why = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    if isinstance(payload, dict) and payload.get("failures"):
-        failures = payload["failures"]
-        first = failures[0] if isinstance(failures, list) and failures else failures
-        why = f"{len(failures) if isinstance(failures, list) else '?'} mismatch(es), first: {first}"
+    why = golden_failure(payload) or (done.stderr.strip().splitlines() or ["no output"])[-1]
     return CheckResult(
         "golden",
         False,
         f"golden validation failed: {why}",
         "the running build hashes differently: roll back and investigate",
     )
+
+
+def golden_failure(payload: Any) -> str | None:
+    """Pure: "N mismatch(es) of M, first: FILE expected X, got Y" from the golden JSON result."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("cases"), list):
+        return None
+    bad = [c for c in payload["cases"] if isinstance(c, dict) and not c.get("ok")]
+    if not bad:
+        return None
+    first = bad[0]
+    what = first.get("error") or f"expected {first.get('expected')}, got {first.get('actual')}"
+    return f"{len(bad)} mismatch(es) of {len(payload['cases'])}, first: {first.get('file')}: {what}"
 
 
 def check_backup(ws: Workspace, env: str) -> CheckResult:

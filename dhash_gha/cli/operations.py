@@ -9,6 +9,7 @@ from dhash_gha.cli._base import add_command, add_env
 
 if TYPE_CHECKING:
     from dhash_gha.context import Context
+    from dhash_gha.workspace import Workspace
 
 
 def register(subparsers: Any) -> None:
@@ -75,11 +76,20 @@ def register(subparsers: Any) -> None:
     add_env(service)
 
 
+def _known_environment(ctx: Context, env: str) -> Workspace:
+    """The workspace, once ``env`` is known to exist (else exit 2 before any file is written)."""
+    from dhash_gha.config import validate_workspace
+
+    ws = ctx.workspace()
+    validate_workspace(ws, env)  # raises ConfigError listing the known environments
+    return ws
+
+
 def _preflight(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.checklist import as_json, failed
     from dhash_gha.preflight import run_preflight
 
-    ws = ctx.workspace()
+    ws = _known_environment(ctx, args.env)
     ctx.reporter.attach_log(ws.log_file("preflight", args.env, ctx.clock.now()))
     results = run_preflight(
         ws, args.env, environ=ctx.environ, clock=ctx.clock, reporter=ctx.reporter
@@ -155,7 +165,7 @@ def _smoke(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.checklist import as_json, failed
     from dhash_gha.smoke import append_output, run_smoke
 
-    ws = ctx.workspace()
+    ws = _known_environment(ctx, args.env)
     ctx.reporter.attach_log(ws.log_file("smoke_test", args.env, ctx.clock.now()))
     phase = "post-rollback" if args.post_rollback else "post-deploy"
     results = run_smoke(
