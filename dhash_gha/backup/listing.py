@@ -7,7 +7,6 @@ members too, and every restore runs it.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -75,23 +74,11 @@ def latest_backup(ws: Workspace, env: str, *, verified: bool = True) -> Path | N
 
 def _release_backup(ws: Workspace, env: str) -> str | None:
     """The pre-deploy backup the current release record names, if any."""
-    record: object = None
-    try:
-        from dhash_gha.release import read_release  # type: ignore[import-not-found,unused-ignore]
+    from dhash_gha.release import read_release
 
-        record = read_release(ws, env)
-    except ImportError:
-        path = ws.release_record(env)
-        if path.is_file():
-            try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                record = None
-    if isinstance(record, dict):
-        value = record.get("pre_deploy_backup")
-        if isinstance(value, str) and value:
-            return Path(value).name
-    return None
+    record = read_release(ws, env)
+    value = record.get("pre_deploy_backup") if record else None
+    return Path(value).name if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)

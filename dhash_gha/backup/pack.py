@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dhash_gha.backup.manifest import FileRecord
 from dhash_gha.backup.zipwrite import DEFLATED, STORED, ZipWriter
@@ -100,7 +101,7 @@ def method_for(source: SourceFile) -> int:
 
 def _pack_whole(source: SourceFile) -> _Whole:
     with source.path.open("rb") as handle:
-        raw = handle.read()
+        raw = handle.read(source.size)  # the file as it was scanned, even if it grows meanwhile
     method = method_for(source) if raw else STORED
     data = raw
     if method == DEFLATED:
@@ -111,8 +112,12 @@ def _pack_whole(source: SourceFile) -> _Whole:
     return _Whole(data, method, zlib.crc32(raw), len(raw), hashlib.sha256(raw).hexdigest())
 
 
-def _pack_batch(batch: Sequence[SourceFile]) -> list[_Whole]:
-    return [_pack_whole(source) for source in batch]
+@dataclass(frozen=True)
+class _Batch:
+    files: list[SourceFile]
+
+    def run(self) -> list[_Whole]:
+        return [_pack_whole(source) for source in self.files]
 
 
 def _pack_piece(piece: _Piece) -> tuple[bytes, bytes]:
@@ -128,10 +133,7 @@ def _pack_piece(piece: _Piece) -> tuple[bytes, bytes]:
     return raw, out
 
 
-_Task = tuple[str, object]
-
-
-def _tasks(files: Sequence[SourceFile]) -> Iterator[tuple[str, list[SourceFile] | _Piece]]:
+def _tasks(files: Sequence[SourceFile]) -> Iterator[_Batch | _Piece]:
     batch: list[SourceFile] = []
     batch_bytes = 0
     for source in files:
@@ -139,18 +141,31 @@ def _tasks(files: Sequence[SourceFile]) -> Iterator[tuple[str, list[SourceFile] 
             batch.append(source)
             batch_bytes += source.size
             if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                yield "batch", batch
+                yield _Batch(batch)
                 batch, batch_bytes = [], 0
             continue
         if batch:
-            yield "batch", batch
+            yield _Batch(batch)
             batch, batch_bytes = [], 0
-        offsets = range(0, source.size, PIECE)
-        for offset in offsets:
+        for offset in range(0, source.size, PIECE):
             length = min(PIECE, source.size - offset)
-            yield "piece", _Piece(source, offset, length, offset + length >= source.size)
+            yield _Piece(source, offset, length, offset + length >= source.size)
     if batch:
-        yield "batch", batch
+        yield _Batch(batch)
+
+
+class _StreamState:
+    """Running hashes of the large file being streamed."""
+
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+        self.crc = 0
+        self.size = 0
+
+    def update(self, raw: bytes) -> None:
+        self.sha.update(raw)
+        self.crc = zlib.crc32(raw, self.crc)
+        self.size += len(raw)
 
 
 def pack_files(
@@ -162,31 +177,30 @@ def pack_files(
 ) -> list[FileRecord]:
     """Write ``files`` (in order) into ``writer``; return their manifest records."""
     records: list[FileRecord] = []
-    window = max(2, workers * 3)
+    window = max(2, workers * 3)  # tasks in flight: bounds memory to a few MiB per worker
+    tasks = _tasks(files)
+    stream = _StreamState()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        pending: deque[tuple[str, object, Future[object]]] = deque()
-        tasks = _tasks(files)
+        pending: deque[tuple[_Batch | _Piece, Future[Any]]] = deque()
 
         def refill() -> None:
-            while len(pending) < window:
-                try:
-                    kind, task = next(tasks)
-                except StopIteration:
+            for task in tasks:
+                future = (
+                    pool.submit(task.run)
+                    if isinstance(task, _Batch)
+                    else pool.submit(_pack_piece, task)
+                )
+                pending.append((task, future))
+                if len(pending) >= window:
                     return
-                work = _pack_batch if kind == "batch" else _pack_piece
-                pending.append((kind, task, pool.submit(work, task)))  # type: ignore[arg-type]
 
         refill()
-        sha = hashlib.sha256()
-        crc = 0
-        size = 0
         while pending:
-            kind, task, future = pending.popleft()
+            task, future = pending.popleft()
             result = future.result()
             refill()
-            if kind == "batch":
-                assert isinstance(task, list) and isinstance(result, list)
-                for source, whole in zip(task, result, strict=True):
+            if isinstance(task, _Batch):
+                for source, whole in zip(task.files, result, strict=True):
                     writer.add_complete(
                         source.rel,
                         source.mode,
@@ -200,7 +214,6 @@ def pack_files(
                     if progress:
                         progress(whole.size)
                 continue
-            assert isinstance(task, _Piece) and isinstance(result, tuple)
             raw, out = result
             if task.offset == 0:
                 writer.begin(
@@ -210,14 +223,16 @@ def pack_files(
                     method_for(task.source),
                     task.source.size,
                 )
-                sha, crc, size = hashlib.sha256(), 0, 0
-            sha.update(raw)
-            crc = zlib.crc32(raw, crc)
-            size += len(raw)
+                stream = _StreamState()
+            stream.update(raw)
             writer.write(out)
             if progress:
                 progress(len(raw))
             if task.last:
-                writer.finish(crc, size)
-                records.append(FileRecord(task.source.rel, size, task.source.mode, sha.hexdigest()))
+                writer.finish(stream.crc, stream.size)
+                records.append(
+                    FileRecord(
+                        task.source.rel, stream.size, task.source.mode, stream.sha.hexdigest()
+                    )
+                )
     return records
