@@ -2,32 +2,153 @@
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from dhash_gha.cli._base import add_command, add_env, not_built
+from dhash_gha.cli._base import add_command, add_env
+
+if TYPE_CHECKING:
+    from dhash_gha.context import Context
+    from dhash_gha.workspace import Workspace
 
 
 def register(subparsers: Any) -> None:
-    gates = add_command(
-        subparsers, "gates", "validate, show or replay quality gates", not_built("gates")
-    )
+    gates = add_command(subparsers, "gates", "validate, show or replay quality gates", _validate)
     actions = gates.add_subparsers(dest="gates_action", metavar="ACTION", required=True)
     validate = add_command(
-        actions, "validate", "validate quality-gates-config.json", not_built("gates validate")
+        actions,
+        "validate",
+        "validate quality-gates-config.json (schema and meaning)",
+        _validate,
     )
     add_env(validate, required=False)
-    show = add_command(
-        actions, "show", "show an environment's gates and schedule", not_built("gates show")
+    validate.add_argument(
+        "--config", metavar="FILE", help="validate this gates file instead of the workspace's"
     )
+    show = add_command(actions, "show", "show an environment's gates and schedule", _show)
     add_env(show)
+    show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     replay = add_command(
         actions,
         "replay",
         "re-evaluate past monitor logs under the current and a candidate gate config",
-        not_built("gates replay"),
+        _replay,
     )
     add_env(replay)
     replay.add_argument("--config", metavar="CANDIDATE", help="candidate gates config file")
     replay.add_argument(
         "--logs", metavar="GLOB", help="monitor logs (default: logs/monitor_{env}_*.log)"
     )
+    replay.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _relative(ws: Workspace, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ws.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _candidate_path(ws: Workspace, given: str) -> Path:
+    from dhash_gha.errors import BadInput
+
+    path = Path(given)
+    if not path.is_absolute() and not path.exists() and (ws.root / path).exists():
+        path = ws.root / path
+    if not path.is_file():
+        raise BadInput(
+            f"gates config file not found: {given}",
+            tip="pass --config with the path of a quality-gates-config.json",
+        )
+    return path
+
+
+def _validate(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.errors import ConfigError
+    from dhash_gha.gates.checks import gates_file_issues
+    from dhash_gha.workspace import check_env_name
+
+    ws = ctx.workspace()
+    env = getattr(args, "env", None)
+    if env is not None:
+        check_env_name(env)
+    given = getattr(args, "config", None)
+    path = _candidate_path(ws, given) if given else None
+    issues = gates_file_issues(ws, env, path)
+    for issue in issues:
+        ctx.reporter.error(str(issue), title="gates validate")
+    label = _relative(ws, path) if path else _relative(ws, ws.gates_config)
+    if issues:
+        raise ConfigError(
+            f"{len(issues)} problem(s) in {label}",
+            tip="fix each one above; editors validate while typing through the file's $schema",
+        )
+    scope = f"environment '{env}'" if env else "every environment"
+    ctx.reporter.info(f"✅ {label} is valid ({scope})")
+    return 0
+
+
+def _show(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.config import load_gates_config
+    from dhash_gha.gates.schedule import Schedule
+    from dhash_gha.gates.show import gates_json, gates_table
+    from dhash_gha.gates.spec import load_gate_specs
+
+    ws = ctx.workspace()
+    section = load_gates_config(ws, args.env)
+    specs = load_gate_specs(section)
+    schedule = Schedule.from_config(section["schedule"])
+    if args.json:
+        print(json.dumps(gates_json(args.env, specs, schedule), indent=2))
+        return 0
+    for line in gates_table(args.env, specs, schedule, _relative(ws, ws.gates_config)):
+        ctx.reporter.info(line)
+    return 0
+
+
+def _replay(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.config import load_gates_config
+    from dhash_gha.errors import BadInput
+    from dhash_gha.gates.monitor_logs import default_pattern, find_monitor_logs, read_monitor_logs
+    from dhash_gha.gates.replay import replay
+    from dhash_gha.gates.replay_render import render_text, report_json
+    from dhash_gha.gates.spec import load_gate_specs
+    from dhash_gha.workspace import check_env_name
+
+    ws = ctx.workspace()
+    env = check_env_name(args.env)
+    current = load_gate_specs(load_gates_config(ws, env))
+    candidate = None
+    candidate_label = None
+    if args.config:
+        candidate_path = _candidate_path(ws, args.config)
+        candidate = load_gate_specs(load_gates_config(ws, env, candidate_path))
+        candidate_label = _relative(ws, candidate_path)
+    pattern = args.logs or default_pattern(env)
+    paths = find_monitor_logs(ws, env, pattern)
+    if not paths:
+        raise BadInput(
+            f"no monitor logs match {pattern!r} under {ws.root}",
+            tip="run 'dhash-gha monitor --env ENV' first, or pass --logs GLOB "
+            "(relative to the workspace root, or absolute)",
+        )
+    labels = [_relative(ws, p) for p in paths]
+    parsed = read_monitor_logs(paths, lambda p: _relative(ws, p), ctx.reporter.warning)
+    report = replay(parsed, env, current, candidate, files=labels, candidate_label=candidate_label)
+    if parsed.skipped:
+        ctx.reporter.warning(
+            f"skipped {parsed.skipped} unreadable line(s) of {parsed.lines}; first: "
+            + "; ".join(parsed.examples[:3])
+        )
+    if not report.runs:
+        ctx.reporter.warning(
+            f"no monitoring run of '{env}' with polls found in {len(paths)} file(s)"
+        )
+    if args.json:
+        print(json.dumps(report_json(report), indent=2))
+        return 0
+    for line in render_text(report):
+        ctx.reporter.info(line)
+    return 0
