@@ -268,12 +268,15 @@ def test_timeout_is_failed_and_never_raises_to_the_caller(harness: Harness) -> N
 
 
 def test_connection_refused_reason_holds_no_url(harness: Harness) -> None:
-    from conftest import free_port
+    import socket
 
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
     set_channels(
         harness.ws.root, [{"name": "hook", "type": "webhook", "url_env": "DHASH_HOOK_URL"}]
     )
-    harness.environ["DHASH_HOOK_URL"] = f"http://127.0.0.1:{free_port()}/hook/abcSecretPath"
+    harness.environ["DHASH_HOOK_URL"] = f"http://127.0.0.1:{free_port}/hook/abcSecretPath"
     result = harness.send(policy=RetryPolicy(max_attempts=3))
     channel = result.results[0]
     assert channel.status == "failed" and channel.attempts == 3
