@@ -128,7 +128,8 @@ def prune_handler(args: argparse.Namespace, ctx: Context) -> int:
         ctx.reporter.info(f"{verb} {_relative(ctx, path)}", event="backup_pruned")
     for name, why in sorted(plan.protected.items()):
         ctx.reporter.info(f"kept {name} ({why})")
-    ctx.reporter.info(f"{len(plan.keep)} kept, {len(plan.delete)} {verb.split()[-1]}")
+    done = "to delete" if args.dry_run else "deleted"
+    ctx.reporter.info(f"{len(plan.keep)} kept, {len(plan.delete)} {done}")
     return 0
 
 
