@@ -64,6 +64,7 @@ CORPUS = {
     "sixteen_bit_png": lambda: encode(_sixteen_bit((77, 55))),
     "jpeg_q95": lambda: encode(_photo_like((640, 480), 13), "JPEG", quality=95),
     "jpeg_q40": lambda: encode(_photo_like((800, 600), 14), "JPEG", quality=40),
+    "jpeg_progressive": lambda: encode(_photo_like((700, 500), 22), "JPEG", progressive=True),
     "jpeg_grayscale": lambda: encode(_photo_like((300, 200), 15).convert("L"), "JPEG"),
     "jpeg_cmyk": lambda: encode(_photo_like((200, 160), 16).convert("CMYK"), "JPEG"),
     "jpeg_exif_rotated": _exif_rotated_jpeg,
