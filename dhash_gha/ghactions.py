@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -299,17 +299,6 @@ def collect_outputs(
         outputs["incident-path"] = incident.relative_to(ws.root).as_posix()
     outputs["incident-url"] = _incident_url_from_notifications(ws, before.notifications) or ""
     return outputs
-
-
-def incident_report(ws: Workspace, outputs: Mapping[str, str]) -> str | None:
-    """The incident's report.md (it carries the Mermaid chart of the gate values)."""
-    if not outputs.get("incident-path"):
-        return None
-    report = ws.root / outputs["incident-path"] / "report.md"
-    try:
-        return report.read_text(encoding="utf-8")
-    except OSError:
-        return None
 
 
 def env_from_argv(argv: Sequence[str]) -> str | None:

@@ -264,9 +264,6 @@ def _gha_run(args: argparse.Namespace, ctx: Context) -> int:
     ctx.reporter.summary(
         f"### dhash-gha {argv[0]}: {outputs['result']}\n\n" + ghactions.summary_table(rows)
     )
-    report = ghactions.incident_report(ws, outputs)
-    if report:
-        ctx.reporter.summary(report)
     if code not in (0,):
         ctx.reporter.error(
             f"dhash-gha {argv[0]} ended with exit code {code} ({outputs['result']})",

@@ -311,6 +311,8 @@ def test_deploy_action_gate_failure_rolls_back_and_opens_the_incident(
     assert (example_workspace / "incidents" / run.outputs["incident-id"] / "report.md").is_file()
     assert "### dhash-gha rollout: rolled-back" in run.summary
     assert "low_confidence_queue" in run.summary
+    assert "xychart" in run.summary  # the incident report's chart of the gate values
+    assert run.summary.count("xychart") == 1  # the report is in the summary once
     restored = json.loads(config_file.read_text(encoding="utf-8"))
     assert restored["component"]["faults"]["queue_flood"] == 0
 
