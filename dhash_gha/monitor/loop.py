@@ -35,7 +35,7 @@ from dhash_gha.sources.factory import HASH_TIME_HISTOGRAM, build_sources
 from dhash_gha.sources.interface import MetricSource, collect_sample
 from dhash_gha.workspace import Workspace
 
-# How long between redraws of a terminal's progress while waiting (clock seconds).
+# How long between redraws of a terminal's progress while waiting (real seconds).
 TERMINAL_TICK_SECONDS = 1.0
 # The poll line's hash_time_p95_ms when no gate watches the hash-time histogram.
 _HASH_TIME_P95 = GateSpec(
@@ -270,7 +270,9 @@ class Monitor:
             remaining = due - state.elapsed(self.clock.now())
             if remaining <= 0:
                 return
-            step = min(remaining, TERMINAL_TICK_SECONDS) if progress.redraw else remaining
+            # Redraw about once a real second, whatever the clock's time scale.
+            tick = TERMINAL_TICK_SECONDS * float(getattr(self.clock, "scale", 1.0))
+            step = min(remaining, tick) if progress.redraw else remaining
             self.clock.sleep(step)
             progress.waiting(self._view(state, verdicts, errors))
 

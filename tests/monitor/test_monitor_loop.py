@@ -361,3 +361,21 @@ def test_a_second_monitor_on_the_same_environment_is_refused(
         duration_minutes=0.5,
     )
     assert refused and "already running" in refused[0].message
+
+
+def test_on_a_terminal_the_wait_is_redrawn_every_second(
+    ws: Workspace, clock: FakeClock, reporter: Reporter
+) -> None:
+    import io
+
+    from dhash_gha.monitor.progress import Progress
+
+    screen = io.StringIO()
+    progress = Progress(Reporter({}, stream=screen, clock=clock), redraw=True)
+    monitor = Monitor(ws, "production", environ={}, clock=clock, reporter=reporter,
+                      sources=World().sources(clock), actions=Recorder().actions(),
+                      duration_minutes=1, progress=progress)  # fmt: skip
+    assert monitor.run().status == "passed"
+    text = screen.getvalue()
+    assert "next poll in 00:29" in text and "next poll in 00:01" in text
+    assert text.count("\x1b[") >= 58  # one redraw per second of waiting (2 × 30 s)
