@@ -22,7 +22,7 @@ from dhash_gha.clock import Clock, iso_utc, utc_stamp
 from dhash_gha.config import load_env_config, load_gates_config
 from dhash_gha.errors import BadInput, RollbackFailed, RollbackPerformed
 from dhash_gha.gates.engine import GateVerdict, evaluate_gates, in_time_order, measure, window_of
-from dhash_gha.gates.sample import Sample
+from dhash_gha.gates.sample import Sample, encode_sample
 from dhash_gha.gates.schedule import Schedule
 from dhash_gha.gates.spec import GateSpec, gates_sha256, load_gate_specs
 from dhash_gha.monitor.decision import decide
@@ -312,6 +312,10 @@ class Monitor:
                     "gates": ",".join(gate.name for gate in self.gates),
                 }
             )
+            if state.baseline is not None:
+                log.write(
+                    {"event": "baseline", "run": state.run_id, **encode_sample(state.baseline)}
+                )
             self.reporter.info(
                 f"monitoring {self.env} for {state.duration_seconds / 60:g} min "
                 f"({'; '.join(self.schedule.describe())}); run {state.run_id}, log {state.log_file}"

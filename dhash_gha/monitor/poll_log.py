@@ -3,7 +3,8 @@
 Line shapes (``gates replay`` decodes them):
 
 * ``event=monitor_start run=<id> env=<env> gates_sha256=<sha> …`` opens a run;
-  ``event=monitor_resume run=<id> poll=<n>`` marks a restart of the same run.
+  ``event=monitor_resume run=<id> poll=<n>`` marks a restart of the same run;
+  ``event=baseline run=<id> at=… m.<key>=…`` is the pre-deploy sample, when there is one.
 * ``event=poll run=<id> poll=<n> at=<s> m.<key>=<v> … err.<source>=<reason> …
   hash_time_p95_ms=<v> gate.<name>=<status> value.<name>=<v> …``: every metric
   of the sample and every gate's verdict. A value without data is written empty.

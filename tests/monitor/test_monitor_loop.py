@@ -379,3 +379,19 @@ def test_on_a_terminal_the_wait_is_redrawn_every_second(
     text = screen.getvalue()
     assert "next poll in 00:29" in text and "next poll in 00:01" in text
     assert text.count("\x1b[") >= 58  # one redraw per second of waiting (2 × 30 s)
+
+
+def test_a_baseline_is_logged_for_replay_and_kept_in_the_state(
+    ws: Workspace, clock: FakeClock, reporter: Reporter
+) -> None:
+    from dhash_gha.gates.sample import Sample, decode_sample
+
+    baseline = Sample(0.0, {"queue_items": 4000.0, "health_ok": 1.0})
+    result = run(ws, clock, reporter, World(), Recorder(), duration_minutes=1, baseline=baseline)
+    lines = [
+        parse_logfmt(line) for line in result.log_path.read_text(encoding="utf-8").splitlines()
+    ]
+    logged = [fields for fields in lines if fields.get("event") == "baseline"]
+    assert len(logged) == 1 and logged[0]["run"] == result.run_id
+    assert decode_sample(logged[0]) == baseline
+    assert load_state(ws.monitor_state("production")).baseline == baseline
