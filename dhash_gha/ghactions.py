@@ -236,10 +236,10 @@ def _incident_url_from_notifications(ws: Workspace, since: set[str]) -> str | No
         record = _read_json(record_path)
         if not isinstance(record, dict):
             continue
-        for result in record.get("channels", record.get("results", [])) or []:
-            if isinstance(result, dict):
-                url = result.get("url") or result.get("html_url") or result.get("issue_url")
-                if isinstance(url, str) and url.startswith("http"):
+        for result in record.get("channels") or []:
+            if isinstance(result, dict) and result.get("type") == "github_issue":
+                url = result.get("link")
+                if isinstance(url, str) and url.startswith("https://"):
                     return url
     return None
 

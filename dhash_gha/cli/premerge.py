@@ -216,6 +216,12 @@ def _init(args: argparse.Namespace, ctx: Context) -> int:
         action_repo=args.action_repo,
         action_sha=args.action_sha,
     )
+    if options.action_sha is None:
+        ctx.reporter.warning(
+            "the workflows use the actions by version tag; pin them to a commit with "
+            "--action-sha (a tag can be moved, and zizmor reports tag pins)",
+            title="init",
+        )
     result = adopt(ws, options)
     for path in result.written:
         ctx.reporter.info(f"wrote {path.relative_to(ws.root).as_posix()}")

@@ -183,3 +183,43 @@ def test_gha_run_output_is_multiline_safe(
     assert outputs["result"] == "success" and outputs["exit-code"] == "0"
     assert "ghadelimiter_" in out.read_text(encoding="utf-8")
     assert "dhash-gha config validate --env staging" in summary.read_text(encoding="utf-8")
+
+
+def test_outputs_collected_from_the_workspace(example_workspace: Path) -> None:
+    from dhash_gha.ghactions import Before, collect_outputs
+    from dhash_gha.workspace import Workspace
+
+    ws = Workspace.at(example_workspace)
+    before = Before.snapshot(ws, "staging")
+    folder = ws.notifications_dir
+    folder.mkdir(parents=True)
+    record = {
+        "channels": [
+            {
+                "name": "ops-slack",
+                "type": "slack",
+                "status": "delivered",
+                "link": "https://x.invalid/",
+            },
+            {
+                "name": "incident-issue",
+                "type": "github_issue",
+                "status": "delivered",
+                "link": "https://github.com/acme/dhash/issues/7",
+            },
+        ]
+    }
+    (folder / "20260101_000000_staging_rollback_abc.json").write_text(
+        json.dumps(record), encoding="utf-8"
+    )
+    (ws.incidents_dir / "INC-20260101-000000").mkdir(parents=True)
+    ws.release_record("staging").parent.mkdir(parents=True, exist_ok=True)
+    ws.release_record("staging").write_text(json.dumps({"release_id": "r1"}), encoding="utf-8")
+    outputs = collect_outputs(ws, "staging", before, 3)
+    assert outputs["result"] == "rolled-back" and outputs["exit-code"] == "3"
+    assert outputs["incident-url"] == "https://github.com/acme/dhash/issues/7"
+    assert outputs["incident-id"] == "INC-20260101-000000"
+    assert outputs["incident-path"] == "incidents/INC-20260101-000000"
+    assert outputs["release-id"] == "r1" and outputs["backup-path"] == ""
+    # what existed before the step is not this step's
+    assert collect_outputs(ws, "staging", Before.snapshot(ws, "staging"), 0)["incident-url"] == ""
