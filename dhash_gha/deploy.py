@@ -79,7 +79,9 @@ def choose_pre_deploy_backup(
         )
     if no_backup:
         return BackupChoice(latest, False, "--no-backup: using the latest existing backup")
-    return BackupChoice(None, True, "backing up the running release")
+    if running is None:
+        return BackupChoice(None, True, "nothing deployed yet: backing up the tree as it is")
+    return BackupChoice(None, True, "the tree is the running release's: backing it up")
 
 
 def git_commit(ws: Workspace, environ: Mapping[str, str]) -> str | None:
@@ -98,6 +100,18 @@ def _rel(ws: Workspace, path: Path) -> str:
         return path.resolve().relative_to(ws.root).as_posix()
     except ValueError:
         return str(path)
+
+
+def mask_configured_secrets(
+    config: Mapping[str, Any], environ: Mapping[str, str], reporter: Reporter
+) -> None:
+    """Mask every secret the config names (webhook URLs, signing secrets, tokens) before any
+    command's output is relayed: a build that echoes its environment must not leak them."""
+    for channel in config.get("notifications", {}).get("channels", []):
+        for key in ("url_env", "secret_env", "token_env"):
+            value = environ.get(str(channel.get(key, "")), "")
+            if value:
+                reporter.mask(value)
 
 
 def check_skips(skips: Sequence[str]) -> None:
@@ -141,6 +155,9 @@ def deploy(
     snapshot = (
         release_snapshot(read_history(ws, env), str(running["release_id"])) if running else None
     )
+    if snapshot and not (ws.root / snapshot).is_file():
+        reporter.warning(f"the running release's snapshot {snapshot} is gone (pruned?)")
+        snapshot = None
     latest = ws.backups(env)[0] if ws.backups(env) else None
     choice = choose_pre_deploy_backup(
         running,
@@ -245,6 +262,7 @@ def _build(
     from dhash_gha.procs import expand, run_command
     from dhash_gha.supervisor import component_cwd, placeholders
 
+    mask_configured_secrets(config, environ, reporter)
     timeout = float(config["component"].get("command_timeout_seconds", 600))
     for label in ("install_command", "build_command"):
         argv = config["component"].get(label)
@@ -281,6 +299,7 @@ def _switch(
     supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
     try:
         migrate(ws, env, "forward", clock=clock, reporter=reporter)
+        printed_before = supervisor.output_size(ws, env)
         started = supervisor.start(
             ws, env, config, environ=environ, clock=clock, reporter=reporter, git_commit=commit
         )
@@ -294,7 +313,7 @@ def _switch(
         )
         failure = None if waited.ok else f"never became healthy: {waited.detail}"
         if failure and started.pid is not None:
-            tail = supervisor.output_tail(ws, env, 5)
+            tail = supervisor.output_tail(ws, env, 5, since=printed_before)
             if tail:
                 failure += " — last output: " + " | ".join(tail)
     except DhashError as exc:
@@ -335,6 +354,10 @@ def _record(
 
             snapshot = create_backup(ws, env, clock=clock, reporter=reporter)
             result.release_backup = _rel(ws, snapshot.path)
+            reporter.info(
+                f"release snapshot (the next deploy's rollback target): {result.release_backup}",
+                event="release_snapshot",
+            )
         except DhashError as exc:
             reporter.warning(
                 f"no snapshot of the new release: {exc.message} (the next deploy "
@@ -423,7 +446,8 @@ def _failed_release(
     raise RollbackPerformed(
         f"release {result.release_id} {failure}; rolled back automatically to "
         f"{result.pre_deploy_backup}: release {done.to_release} is healthy again",
-        tip="fix the release (see logs/deploy_*.log and the component output), then deploy again",
+        tip=f"fix the release (see logs/deploy_{env}_*.log and the component's output in "
+        f"{_rel(ws, ws.component_output(env))}), then deploy again",
     )
 
 

@@ -366,10 +366,20 @@ def stop(
     return _commands_status(ws, env, config)
 
 
-def output_tail(ws: Workspace, env: str, lines: int = 15) -> list[str]:
-    """The last lines the component printed (for "it died on start" messages)."""
+def output_size(ws: Workspace, env: str) -> int:
+    """How much the component has printed so far (to read only what a new start prints)."""
     try:
-        text = ws.component_output(env).read_text(encoding="utf-8", errors="replace")
+        return ws.component_output(env).stat().st_size
+    except OSError:
+        return 0
+
+
+def output_tail(ws: Workspace, env: str, lines: int = 15, *, since: int = 0) -> list[str]:
+    """The last lines the component printed after byte ``since`` (for "died on start")."""
+    try:
+        with ws.component_output(env).open("rb") as handle:
+            handle.seek(since)
+            text = handle.read().decode("utf-8", errors="replace")
     except OSError:
         return []
     return text.splitlines()[-lines:]

@@ -200,12 +200,20 @@ def _ask(question: str) -> bool:
 
 
 def _rollback(args: argparse.Namespace, ctx: Context) -> int:
+    from pathlib import Path
+
     from dhash_gha.rollback import rollback
 
+    ws = ctx.workspace()
+    backup = args.backup
+    given = Path(backup)
+    if backup != "latest" and not given.is_absolute() and not (ws.root / given).exists():
+        # a path relative to where the operator stands (the library resolves against the root)
+        backup = str(given.resolve()) if given.exists() else backup
     result = rollback(
-        ctx.workspace(),
+        ws,
         args.env,
-        backup=args.backup,
+        backup=backup,
         environ=ctx.environ,
         clock=ctx.clock,
         reporter=ctx.reporter,
