@@ -74,3 +74,63 @@ def test_load_cli_refuses_a_remote_url_with_exit_2() -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "a service on this machine" in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal")
+def test_sigterm_stops_a_load_run_early_with_a_report(example_workspace: Path) -> None:
+    import signal
+    import time
+
+    apply_migrations(example_workspace, "staging")
+    service = Service(example_workspace, "staging")
+    try:
+        load = subprocess.Popen(
+            [sys.executable, "-m", "dhash_app", "load", "--url", service.url,
+             "--rate", "5", "--duration", "60"],
+            cwd=SRC, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(1.5)
+        started = time.monotonic()
+        load.send_signal(signal.SIGTERM)
+        out, err = load.communicate(timeout=30)
+        assert time.monotonic() - started < 10
+        report = json.loads(out)
+        assert load.returncode == 0, err
+        assert 0 < report["sent"] < report["planned"] == 300
+        assert report["skipped"] == report["planned"] - report["sent"]
+    finally:
+        service.stop()
+
+
+def test_a_slow_service_makes_requests_skip_instead_of_piling_up() -> None:
+    import http.server
+    import threading
+
+    from dhash_app.load import run_load
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            threading.Event().wait(0.3)
+            body = b'{"result": "new"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        plan = LoadPlan(url=url, rate=50, duration=0.5, mix={"new": 1.0}, workers=1, timeout=0.5)
+        report = run_load(plan)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.planned == 25
+    assert report.skipped > 0 and report.sent + report.skipped == 25
+    assert report.seconds < 3

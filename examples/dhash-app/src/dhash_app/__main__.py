@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -59,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument(
         "--mix", default="known=0.5,near=0.3,new=0.2", help="share of each kind of image"
+    )
+    load.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per request (default 10)"
     )
     load.add_argument("--seed", type=int, default=1, help="random seed (same seed, same images)")
     load.add_argument(
@@ -137,11 +142,16 @@ def _load(args: argparse.Namespace) -> int:
 
     try:
         plan = LoadPlan(url=args.url, rate=args.rate, duration=args.duration, mix=parse_mix(args.mix),
-                        seed=args.seed, workers=args.workers)  # fmt: skip
+                        seed=args.seed, workers=args.workers, timeout=args.timeout)  # fmt: skip
     except LoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = run_load(plan)
+    stop = threading.Event()
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, lambda _signum, _frame: stop.set())
+    report = run_load(plan, stop=stop)
     print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     return EXIT_OK if report.sent > 0 and report.errors < report.sent else EXIT_CHECK_FAILED
 

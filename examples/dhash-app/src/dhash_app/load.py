@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,8 @@ class LoadPlan:
             raise LoadError(
                 f"--duration must be within (0, {MAX_DURATION:g}] seconds, got {self.duration:g}"
             )
+        if not 0 < self.timeout <= 300:
+            raise LoadError(f"--timeout must be within (0, 300] seconds, got {self.timeout:g}")
         if not 1 <= self.workers <= 64:
             raise LoadError(f"--workers must be within 1..64, got {self.workers}")
 
@@ -88,6 +91,7 @@ class LoadReport:
     planned: int
     sent: int = 0
     errors: int = 0
+    skipped: int = 0  # not sent: stopped early, or the service was too slow to keep the rate
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     by_kind: Counter[str] = field(default_factory=Counter)
@@ -106,6 +110,7 @@ class LoadReport:
             "planned": self.planned,
             "sent": self.sent,
             "errors": self.errors,
+            "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
             "requests_per_second": round(self.sent / self.seconds, 2) if self.seconds else 0.0,
             "latency_ms": {"p50": self.percentile(0.5), "p95": self.percentile(0.95),
@@ -151,18 +156,39 @@ class ImageSource:
             return _png(_noise(self._rng))
 
 
-def run_load(plan: LoadPlan, *, clock: Any = time.monotonic, sleep: Any = time.sleep) -> LoadReport:
+def run_load(
+    plan: LoadPlan,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    stop: threading.Event | None = None,
+) -> LoadReport:
+    """Send the plan's requests on schedule; returns when all are done, skipped or stopped.
+
+    A request that cannot start before ``duration + timeout`` (the service is slower than the
+    rate) is skipped, not queued forever, so a run never outlasts its bound by much. Setting
+    ``stop`` (SIGTERM in the CLI) stops sending; in-flight requests finish.
+    """
+    stop = stop or threading.Event()
     source = ImageSource(plan.seed)
     url = plan.url.rstrip("/") + "/hash"
-    for png in source.known_png:  # make the "known" images known
-        post_bytes(url, png, timeout=plan.timeout)
+    if plan.mix.get("known", 0) > 0 or plan.mix.get("near", 0) > 0:
+        for png in source.known_png:  # make the "known" images known
+            if stop.is_set():
+                break
+            post_bytes(url, png, timeout=plan.timeout)
     kinds = list(plan.mix)
     weights = [plan.mix[k] for k in kinds]
     picker = random.Random(plan.seed + 1)
     report = LoadReport(planned=plan.total)
     lock = threading.Lock()
+    began = clock()
+    give_up_at = began + plan.duration + plan.timeout
 
     def one(kind: str) -> None:
+        if stop.is_set() or clock() > give_up_at:
+            with lock:
+                report.skipped += 1
+            return
         data = source.make(kind)
         started = time.perf_counter()
         reply = post_bytes(url, data, timeout=plan.timeout)
@@ -177,13 +203,12 @@ def run_load(plan: LoadPlan, *, clock: Any = time.monotonic, sleep: Any = time.s
             else:
                 report.errors += 1
 
-    began = clock()
     with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="dhash-load") as pool:
         for n in range(plan.total):
-            due = began + n / plan.rate
-            wait = due - clock()
-            if wait > 0:
-                sleep(wait)
+            wait = began + n / plan.rate - clock()
+            if (wait > 0 and stop.wait(wait)) or stop.is_set():
+                report.skipped += plan.total - n
+                break
             pool.submit(one, picker.choices(kinds, weights)[0])
     report.seconds = clock() - began
     return report
