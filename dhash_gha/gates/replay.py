@@ -81,6 +81,9 @@ class ParsedLogs:
                 self.skip(where, str(exc))
                 continue
             event = fields.get("event")
+            if not event:
+                self.skip(where, "not a log event (no event=)")
+                continue
             if event not in ("monitor_start", "poll", "baseline", "verdict"):
                 continue  # other events of the monitor's log: not needed here
             run_id = fields.get("run")

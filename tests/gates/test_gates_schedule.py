@@ -71,7 +71,10 @@ def test_fractional_intervals_do_not_drift() -> None:
     ("config", "message"),
     [
         ({"duration_minutes": 60}, "malformed"),
-        ({"duration_minutes": 0, "phases": [{"until_minute": 1, "interval_seconds": 1}]}, "positive"),
+        (
+            {"duration_minutes": 0, "phases": [{"until_minute": 1, "interval_seconds": 1}]},
+            "positive",
+        ),
         ({"duration_minutes": 5, "phases": []}, "no phases"),
         (
             {
@@ -83,7 +86,10 @@ def test_fractional_intervals_do_not_drift() -> None:
             },
             "increasing",
         ),
-        ({"duration_minutes": 5, "phases": [{"until_minute": 5, "interval_seconds": 0}]}, "positive"),
+        (
+            {"duration_minutes": 5, "phases": [{"until_minute": 5, "interval_seconds": 0}]},
+            "positive",
+        ),
     ],
 )
 def test_bad_schedules_are_config_errors(config: dict[str, object], message: str) -> None:
