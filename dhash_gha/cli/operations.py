@@ -64,6 +64,12 @@ def register(subparsers: Any) -> None:
     rollback.add_argument("--force", action="store_true", help="do not ask for confirmation")
     rollback.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     rollback.add_argument(
+        "--reason",
+        default="manual rollback",
+        metavar="TEXT",
+        help="why: recorded in the history and sent with the rollback notification",
+    )
+    rollback.add_argument(
         "--unverified",
         action="store_true",
         help="allow restoring a manual .tar.gz backup that has no sidecar (logged)",
@@ -221,7 +227,7 @@ def _rollback(args: argparse.Namespace, ctx: Context) -> int:
         dry_run=args.dry_run,
         unverified=args.unverified,
         confirm=_ask if ctx.interactive else None,
-        reason="manual rollback",
+        reason=args.reason,
     )
     if not result.dry_run:
         ctx.reporter.summary(
