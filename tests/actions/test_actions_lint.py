@@ -258,3 +258,10 @@ def test_deploy_and_rollback_concurrency() -> None:
     assert jobs["canary"]["environment"] and jobs["rest"]["environment"]
     assert "verify" in jobs["canary"]["needs"]
     assert "max-parallel" in jobs["rest"]["strategy"]
+    # nothing changes before the approval: every job that runs the deploy action (backup
+    # included) waits for the environment's reviewers
+    for name, job in jobs.items():
+        if "./actions/deploy" in json.dumps(job.get("steps", [])):
+            assert job.get("environment"), f"deploy job {name} is not behind the environment"
+        else:
+            assert set(job["permissions"]) <= {"contents", "actions"}, name
