@@ -179,7 +179,12 @@ def rollback(
             automatic=automatic,
             reason=reason,
             release=rolled_back,
+            unverified=unverified,
         )
+        if unverified and manifest is None:
+            reporter.warning(
+                f"restoring {source.name} UNVERIFIED (no checksum sidecar): --unverified"
+            )
         if lock_held:
             return _perform(
                 ws,

@@ -234,3 +234,75 @@ def test_dry_run_of_each_command_changes_no_file(
     assert "rollback plan" in outputs[2] and "migrate 0002 → 0002" in outputs[2]
     assert "would run backward 0002_add_media_kind" in outputs[4]
     assert "would run backward 0001_create_hashes" in outputs[6]
+
+
+def test_declined_confirmation_changes_nothing(example_workspace: Path) -> None:
+    from dhash_gha.clock import FakeClock
+    from dhash_gha.reporter import Reporter
+    from dhash_gha.rollback import rollback
+
+    ws = Workspace.at(example_workspace)
+    ws.backups_dir.mkdir()
+    (ws.backups_dir / "dhash_production_20260101_000000.zip").write_bytes(b"PK")
+    before = fingerprint(example_workspace)
+    asked: list[str] = []
+
+    def decline(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    with pytest.raises(BadInput, match="not confirmed"):
+        rollback(
+            ws,
+            ENV,
+            environ={},
+            clock=FakeClock(),
+            reporter=Reporter({}, quiet=True),
+            force=False,
+            confirm=decline,
+        )
+    assert asked == [
+        "Roll 'production' back to backups/dhash_production_20260101_000000.zip? [y/N] "
+    ]
+    assert fingerprint(example_workspace) == before
+
+
+@pytest.mark.slow
+def test_manual_tar_backup_needs_unverified(
+    ws_root: Path, run_cli: Cli, clean_environ: dict[str, str]
+) -> None:
+    import tarfile
+
+    _deploy(run_cli, ws_root, clean_environ)
+    ws = Workspace.at(ws_root)
+    # the runbook's emergency backup: tar -czf backups/dhash_production_manual_….tar.gz src config deployments
+    manual = ws.backups_dir / "dhash_production_manual_20260101_000000.tar.gz"
+    with tarfile.open(manual, "w:gz") as archive:
+        for top in ("src", "config", "deployments"):
+            archive.add(
+                ws_root / top,
+                arcname=top,
+                filter=lambda info: (
+                    None if "__pycache__" in info.name or info.name.endswith(".pid") else info
+                ),
+            )
+    (ws_root / "src" / "dhash_app" / "after_the_tar.py").write_text("z = 3\n", encoding="utf-8")
+    argv = [
+        "--root",
+        str(ws_root),
+        "rollback",
+        "--env",
+        ENV,
+        "--backup",
+        f"backups/{manual.name}",
+        "--force",
+    ]
+    code, _, err = run_cli(*argv, environ=clean_environ)
+    assert code == 2 and "--unverified" in err
+    assert (ws_root / "src" / "dhash_app" / "after_the_tar.py").exists()
+    code, out, err = run_cli(*argv, "--unverified", environ=clean_environ)
+    assert code == 0, out + err
+    assert not (ws_root / "src" / "dhash_app" / "after_the_tar.py").exists()
+    assert _health_ok(ws_root)
+    log = next((ws_root / "logs").glob("rollback_production_*.log")).read_text(encoding="utf-8")
+    assert "unverified=true" in log and "UNVERIFIED" in err
