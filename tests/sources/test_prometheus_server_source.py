@@ -150,3 +150,57 @@ def test_bad_promql_is_no_data_with_the_servers_reason(prometheus: str) -> None:
     reading = PrometheusQuerySource(prometheus, {"broken": "sum(("}).collect()
     assert reading.values == {}
     assert reading.error is not None and "bad_data" in reading.error
+
+
+@pytest.mark.timeout(90)
+def test_a_monitor_with_a_prometheus_gate_rolls_back_on_the_servers_value(
+    prometheus: str, example_workspace: Path
+) -> None:
+    import io
+    import json
+
+    from dhash_gha.clock import FakeClock
+    from dhash_gha.monitor import MonitorActions, MonitorRolledBack, run_monitor
+    from dhash_gha.reporter import Reporter
+    from dhash_gha.workspace import Workspace
+
+    ws = Workspace.at(example_workspace)
+    config = json.loads(ws.gates_config.read_text(encoding="utf-8"))
+    config["environments"]["production"]["gates"] = [
+        {
+            "name": "fleet_queue",
+            "kind": "gauge",
+            "source": "prometheus",
+            "promql": "sum(dhash_low_confidence_queue_depth)",
+            "threshold": 1000,
+            "unit": "items",
+            "window_seconds": 0,
+            "action": "rollback",
+            "min_samples": 1,
+            "no_data": "inconclusive",
+        }
+    ]
+    ws.gates_config.write_text(json.dumps(config), encoding="utf-8")
+    wait_for(PrometheusQuerySource(prometheus, {"q": "sum(dhash_low_confidence_queue_depth)"}),
+             "gate:q")  # fmt: skip
+    calls: list[str] = []
+
+    def record(name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> None:
+            calls.append(name)
+
+        return call
+
+    clock = FakeClock()
+    reporter = Reporter({}, stream=io.StringIO(), err_stream=io.StringIO(), clock=clock)
+    with pytest.raises(MonitorRolledBack) as info:
+        run_monitor(
+            ws, "production", environ={"DHASH_PROMETHEUS_URL": prometheus}, clock=clock,
+            reporter=reporter, duration_minutes=1,
+            actions=MonitorActions(record("notify"), record("rollback"), record("incident")),
+        )  # fmt: skip
+    trip = info.value.result.trips[0]
+    assert (trip.gate, trip.value, trip.poll) == ("fleet_queue", 1234.0, 1)
+    assert calls == ["notify", "rollback", "incident"]
+    log = info.value.result.log_path.read_text(encoding="utf-8")
+    assert "m.gate:fleet_queue=1234.0" in log
