@@ -93,12 +93,15 @@ class Service:
         self.url = f"http://127.0.0.1:{self.port}"
         env_vars = {k: v for k, v in os.environ.items() if not k.startswith("DHASH_")}
         env_vars.update(environ or {})
+        self._output = ws.parent / f"service_{env}_{self.port}.out"
+        self._output_handle = self._output.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dhash_app", "serve", "--root", str(ws), "--env", env],
             cwd=ws / "src",
             env=env_vars,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            # Files, not pipes: a chatty service must never block on a full pipe.
+            stdout=self._output_handle,
+            stderr=subprocess.STDOUT,
             # Windows delivers CTRL_BREAK_EVENT only to a process group of its own.
             creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),
         )
@@ -108,8 +111,7 @@ class Service:
         until = time.monotonic() + deadline
         while time.monotonic() < until:
             if self.process.poll() is not None:
-                _out, err = self.process.communicate()
-                raise AssertionError(f"service exited {self.process.returncode}: {err.decode()}")
+                raise AssertionError(f"service exited {self.process.returncode}: {self.output()}")
             try:
                 httpx.get(self.url + "/healthz", timeout=1.0)
                 return
@@ -143,6 +145,10 @@ class Service:
             for p in sorted((self.ws / "logs").glob(f"dhash_{self.env}_*.log"))
         )
 
+    def output(self) -> str:
+        """What the service printed on stdout and stderr."""
+        return self._output.read_text(encoding="utf-8", errors="replace")
+
     def stop(self, timeout: float = 15.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM if os.name != "nt" else signal.CTRL_BREAK_EVENT)
@@ -151,5 +157,5 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-        self.process.communicate()
+        self._output_handle.close()
         return self.process.returncode

@@ -108,3 +108,34 @@ def test_health_is_degraded_until_migrated_then_ok(example_workspace: Path) -> N
         assert "schema" in service.log_text()
     finally:
         service.stop()
+
+
+def test_a_locked_database_degrades_health_instead_of_crashing(example_workspace: Path) -> None:
+    import logging
+
+    from dhash_app.service import HashService, MediaItem
+    from dhash_app.settings import load_settings
+    from dhash_app.store import HashStore
+
+    database = apply_migrations(example_workspace, "staging")
+    settings = load_settings(example_workspace, "staging", {})
+    service = HashService(settings, logger=logging.getLogger("test.locked"))
+    service.store = HashStore(database, busy_timeout=0.05)
+    assert service.health()[0] == 200
+    service.store.close()
+    holder = sqlite3.connect(database, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # what a long migration holds
+        status, body = service.health()
+        assert status == 503 and body["reason"].startswith(
+            "database unavailable: database is locked"
+        )
+        outcome = service.process(
+            MediaItem(kind="image", source="t", data=image_with_hash(3)), "r1"
+        )
+        assert outcome.status == 503 and outcome.body["code"] == "database"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert service.health()[0] == 200
+    service.stop()

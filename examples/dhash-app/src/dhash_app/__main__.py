@@ -93,11 +93,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import warnings
+
+    from PIL import Image
+
     from dhash_app.logs import service_logger
     from dhash_app.server import DhashServer, run_until_stopped
     from dhash_app.service import HashService
     from dhash_app.settings import SettingsError, load_settings
 
+    # Sizes are checked against our own, lower limit before decoding (hashing.open_image).
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
     root = args.root.resolve()
     try:
         settings = load_settings(root, args.env, os.environ)

@@ -52,6 +52,7 @@ class DhashServer(ThreadingHTTPServer):
 class DhashHandler(BaseHTTPRequestHandler):
     server: DhashServer
     server_version = "dhash"
+    timeout = 30  # seconds of client silence before the connection is dropped (slow clients)
     error_content_type = "application/json"
     error_message_format = '{"error": "%(message)s", "code": "http_%(code)d"}'
 
@@ -60,6 +61,14 @@ class DhashHandler(BaseHTTPRequestHandler):
 
     # --- routing -------------------------------------------------------------------------
     def do_GET(self) -> None:
+        try:
+            self._get()
+        except Exception as exc:  # the boundary: one bad request never takes the service down
+            log_event(self.server.service.logger, logging.ERROR, event="internal_error",
+                      error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+            self._json(500, {"error": f"internal error: {type(exc).__name__}", "code": "internal"})
+
+    def _get(self) -> None:
         path = urlsplit(self.path).path
         if path == "/healthz":
             status, body = self.server.service.health()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -97,7 +98,7 @@ class HashService:
             log_event(self.logger, logging.WARNING, event="queue_flood", items=faults.queue_flood)
         try:
             self.store.check_schema()
-        except SchemaNotMigrated as exc:
+        except (SchemaNotMigrated, sqlite3.Error) as exc:
             log_event(self.logger, logging.ERROR, event="schema", reason=str(exc))
 
     def stop(self) -> None:
@@ -119,6 +120,8 @@ class HashService:
             return 503, {"status": "degraded", "reason": "fault injected: health_failing", **base}
         try:
             hashes = self.store.count()
+        except sqlite3.Error as exc:
+            return 503, {"status": "degraded", "reason": f"database unavailable: {exc}", **base}
         except SchemaNotMigrated as exc:
             return 503, {
                 "status": "degraded",
@@ -138,6 +141,9 @@ class HashService:
     def process(self, item: MediaItem, request_id: str) -> Outcome:
         try:
             self.store.check_schema()
+        except sqlite3.Error as exc:
+            return Outcome(503, {"error": f"database unavailable: {exc}", "code": "database"},
+                           logging.ERROR, {"event": "hash", "reason": "database", "error": str(exc)})  # fmt: skip
         except SchemaNotMigrated as exc:
             return Outcome(503, {"error": str(exc), "code": "not_migrated"}, logging.ERROR,
                            {"event": "hash", "reason": "not_migrated"})  # fmt: skip
@@ -161,6 +167,9 @@ class HashService:
         self.metrics.hash_duration.observe(elapsed)
         try:
             results = [self._match(value, at, item) for at, value in hashes]
+        except sqlite3.Error as exc:
+            return Outcome(503, {"error": f"database unavailable: {exc}", "code": "database"},
+                           logging.ERROR, {"event": "hash", "reason": "database", "error": str(exc)})  # fmt: skip
         except SchemaNotMigrated as exc:
             return Outcome(503, {"error": str(exc), "code": "not_migrated"}, logging.ERROR,
                            {"event": "hash", "reason": "not_migrated"})  # fmt: skip

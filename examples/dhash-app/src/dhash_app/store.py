@@ -40,8 +40,9 @@ def _hamming_hex(stored: str, probe: str) -> int:
 
 
 class HashStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout  # seconds to wait for a lock held by a migration
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
 
@@ -50,7 +51,9 @@ class HashStore:
             if not self.path.is_file():
                 raise SchemaNotMigrated(f"{self.path} does not exist")
             uri = self.path.resolve().as_uri() + "?mode=rw"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0)
+            conn = sqlite3.connect(
+                uri, uri=True, check_same_thread=False, timeout=self.busy_timeout
+            )
             conn.create_function("hamming_hex", 2, _hamming_hex, deterministic=True)
             self._conn = conn
         return self._conn
