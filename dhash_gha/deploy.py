@@ -293,12 +293,12 @@ def _switch(
     reporter: Reporter,
 ) -> None:
     from dhash_gha import supervisor
-    from dhash_gha.migrate import current_version, migrate
+    from dhash_gha.migrate import command_timeout, current_version, migrate
     from dhash_gha.readiness import wait_healthy
 
     supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
     try:
-        migrate(ws, env, "forward", clock=clock, reporter=reporter)
+        migrate(ws, env, "forward", clock=clock, reporter=reporter, timeout=command_timeout(config))
         printed_before = supervisor.output_size(ws, env)
         started = supervisor.start(
             ws, env, config, environ=environ, clock=clock, reporter=reporter, git_commit=commit

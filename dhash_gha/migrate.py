@@ -17,7 +17,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -245,8 +245,13 @@ def migrate(
     dry_run: bool = False,
     clock: Clock,
     reporter: Reporter,
+    timeout: float | None = None,
 ) -> MigrationRun:
-    """Plan and (unless ``dry_run``) apply; raises CheckFailed at the first failed migration."""
+    """Plan and (unless ``dry_run``) apply; raises CheckFailed at the first failed migration.
+
+    ``timeout`` (seconds per migration) interrupts a migration's SQL when it runs longer
+    (SQLite's progress handler); the migration is then rolled back like any failure.
+    """
     state = read_state(ws, env)
     state["environment"] = env
     run = plan(discover(ws), state, direction, to)
@@ -277,7 +282,8 @@ def migrate(
     conn = sqlite3.connect(database_path(ws, env), isolation_level=None)
     try:
         for step in run.steps:
-            _apply(ws, env, conn, state, step, modules[step.migration.version], clock, reporter)
+            module = modules[step.migration.version]
+            _apply(ws, env, conn, state, step, module, clock, reporter, timeout)
     finally:
         conn.close()
     reporter.info(f"migrations: '{env}' is now at {state['version']}", event="migration_done")
@@ -293,12 +299,19 @@ def _apply(
     module: ModuleType,
     clock: Clock,
     reporter: Reporter,
+    timeout: float | None,
 ) -> None:
     migration = step.migration
     started = clock.monotonic()
+    deadline = None if timeout is None else started + timeout
+    if deadline is not None:
+        conn.set_progress_handler(lambda: int(clock.monotonic() > deadline), 10_000)
     try:
         _run_step(conn, module, step.direction)
     except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        if deadline is not None and clock.monotonic() > deadline:
+            error = f"timed out after {timeout:g}s ({error})"
         state["events"].append(
             {
                 "at": iso_utc(clock.now()),
@@ -306,13 +319,13 @@ def _apply(
                 "direction": step.direction,
                 "version": migration.version,
                 "name": migration.name,
-                "error": f"{type(exc).__name__}: {exc}",
+                "error": error,
             }
         )
         _write_state(ws, env, state)
-        reporter.event("migration_failed", "ERROR", version=migration.version, error=str(exc))
+        reporter.event("migration_failed", "ERROR", version=migration.version, error=error)
         raise CheckFailed(
-            f"migration {migration.label} ({step.direction}) failed: {type(exc).__name__}: {exc}; "
+            f"migration {migration.label} ({step.direction}) failed: {error}; "
             f"the database is at {state['version']} (that migration was rolled back)",
             tip="fix the migration (or the data) and run the migration again",
         ) from None
@@ -345,9 +358,30 @@ def _apply(
 
 
 def migrate_to(
-    ws: Workspace, env: str, target: str, *, dry_run: bool = False, clock: Clock, reporter: Reporter
+    ws: Workspace,
+    env: str,
+    target: str,
+    *,
+    dry_run: bool = False,
+    clock: Clock,
+    reporter: Reporter,
+    timeout: float | None = None,
 ) -> MigrationRun:
     """Bring the database to ``target`` whichever way that is (used by rollback)."""
     current = current_version(ws, env)
     direction = "backward" if target < current else "forward"
-    return migrate(ws, env, direction, to=target, dry_run=dry_run, clock=clock, reporter=reporter)
+    return migrate(
+        ws,
+        env,
+        direction,
+        to=target,
+        dry_run=dry_run,
+        clock=clock,
+        reporter=reporter,
+        timeout=timeout,
+    )
+
+
+def command_timeout(config: Mapping[str, Any]) -> float:
+    """The environment's per-command (and per-migration) timeout in seconds."""
+    return float(config["component"].get("command_timeout_seconds", 600))

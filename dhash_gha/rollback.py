@@ -350,7 +350,7 @@ def _perform(
 ) -> RollbackResult:
     from dhash_gha import supervisor
     from dhash_gha.backup import restore_backup
-    from dhash_gha.migrate import current_version, migrate_to
+    from dhash_gha.migrate import command_timeout, current_version, migrate_to
     from dhash_gha.readiness import wait_healthy
     from dhash_gha.release import read_release
 
@@ -370,7 +370,9 @@ def _perform(
         step = "migrate"
         result.migration_from = current_version(ws, env)
         if isinstance(target, str):
-            migrate_to(ws, env, target, clock=clock, reporter=reporter)
+            migrate_to(
+                ws, env, target, clock=clock, reporter=reporter, timeout=command_timeout(config)
+            )
         result.migration_to = current_version(ws, env)
         step = "start"
         from dhash_gha.config import load_env_config

@@ -140,28 +140,21 @@ def _deploy(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _migrate(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.migrate import migrate
+    from dhash_gha.config import load_env_config
+    from dhash_gha.migrate import command_timeout, migrate
 
     ws = ctx.workspace()
-    from dhash_gha.config import load_env_config
-
-    load_env_config(ws, args.env)  # an unknown environment lists the known ones
+    config = load_env_config(ws, args.env)  # an unknown environment lists the known ones
     if args.dry_run:
-        migrate(
-            ws,
-            args.env,
-            args.type,
-            to=args.to,
-            dry_run=True,
-            clock=ctx.clock,
-            reporter=ctx.reporter,
-        )
+        migrate(ws, args.env, args.type, to=args.to, dry_run=True, clock=ctx.clock,
+                reporter=ctx.reporter)  # fmt: skip
         return 0
     from dhash_gha.lock import environment_lock
 
     ctx.reporter.attach_log(ws.log_file("migrate", args.env, ctx.clock.now()))
     with environment_lock(ws, args.env, "migrate", clock=ctx.clock):
-        migrate(ws, args.env, args.type, to=args.to, clock=ctx.clock, reporter=ctx.reporter)
+        migrate(ws, args.env, args.type, to=args.to, clock=ctx.clock, reporter=ctx.reporter,
+                timeout=command_timeout(config))  # fmt: skip
     return 0
 
 

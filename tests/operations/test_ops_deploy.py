@@ -198,3 +198,20 @@ def test_two_deploys_at_once_second_is_refused(
     finally:
         out, _ = holder.communicate(timeout=60)
     assert holder.returncode == 0, out
+
+
+def test_deploy_then_monitors_the_release(
+    ws_root: Path, run_cli: Cli, clean_environ: dict[str, str]
+) -> None:
+    gates = ws_root / "quality-gates-config.json"
+    data = json.loads(gates.read_text(encoding="utf-8"))
+    data["environments"][ENV]["schedule"] = {
+        "duration_minutes": 0.05,
+        "phases": [{"until_minute": 0.05, "interval_seconds": 1}],
+    }
+    gates.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    code, out, err = _cli(run_cli, ws_root, clean_environ)("deploy", "--env", ENV)
+    assert code == 0, out + err
+    monitor_logs = list((ws_root / "logs").glob("monitor_production_*.log"))
+    assert monitor_logs and "event=monitor_start" in monitor_logs[0].read_text(encoding="utf-8")
+    assert "event=poll" in monitor_logs[0].read_text(encoding="utf-8")

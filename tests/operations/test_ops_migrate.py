@@ -138,3 +138,23 @@ def test_bad_file_name_refused(ws: Workspace) -> None:
     (ws.migrations_dir / "3_oops.py").write_text("", encoding="utf-8")
     with pytest.raises(BadInput, match=r"not NNNN_name.py"):
         migrate(ws, "staging", "forward", clock=FakeClock(), reporter=_reporter())
+
+
+def test_a_migration_running_past_its_timeout_is_interrupted_and_rolled_back(
+    ws: Workspace,
+) -> None:
+    from dhash_gha.clock import SystemClock
+
+    (ws.migrations_dir / "0003_endless.py").write_text(
+        "def forward(conn):\n"
+        "    conn.execute('CREATE TABLE endless (x)')\n"
+        "    conn.execute('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        "SELECT count(*) FROM c').fetchall()\n"
+        "def backward(conn):\n    pass\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CheckFailed, match=r"0003_endless \(forward\) failed: timed out after 0.5s"):
+        migrate(ws, "staging", "forward", clock=SystemClock(), reporter=_reporter(), timeout=0.5)
+    state = read_state(ws, "staging")
+    assert state["version"] == "0002" and state["events"][-1]["event"] == "failed"
+    assert "endless" not in _tables(database_path(ws, "staging"))
