@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024, help="tree size in MiB (default 1024)")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / ".work" / "backup")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each step but zip (best)")
     parser.add_argument("--keep", action="store_true", help="keep the generated tree afterwards")
     args = parser.parse_args(argv)
     for tool in ("zip", "unzip", "sha256sum", "tar", "bash"):
@@ -152,27 +153,40 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generating about {args.size_mb} MiB under {ws} ...", file=sys.stderr)
     files, total = generate(ws, args.size_mb)
     items = " ".join(ITEMS)
+    repeat = max(1, args.repeat)
     times: dict[str, float] = {}
     shell(f"tar cf - {items} | sha256sum", ws)  # warm the page cache
-    times["floor"] = shell(f"tar cf - {items} | sha256sum", ws)
     times["zip"] = shell(
         f"zip -qr ../base.zip {items} && (cd .. && sha256sum base.zip > base.zip.sha256)", ws
     )
-    times["sha256sum"] = shell("sha256sum -c base.zip.sha256", work)
-    times["unzip"] = shell("unzip -q base.zip -d unzipped", work)
-    shutil.rmtree(work / "unzipped")
-    created = ours("create", ws)
-    backup = Path(str(created["path"]))
-    verified = ours("verify", ws, str(backup))
-    target = work / "target"
-    shutil.copytree(ws / "config", target / "config")
-    (target / "backups").mkdir()
-    for path in (backup, backup.with_name(backup.name + ".sha256")):
-        os.link(path, target / "backups" / path.name)
-    restored = ours("restore", target, str(target / "backups" / backup.name))
-    times["create"] = float(str(created["seconds"]))
-    times["verify"] = float(str(verified["seconds"]))
-    times["restore"] = float(str(restored["seconds"]))
+    measured: dict[str, dict[str, object]] = {}
+
+    def best(name: str, result: dict[str, object]) -> None:
+        seconds = float(str(result["seconds"]))
+        if name not in times or seconds < times[name]:
+            times[name] = seconds
+        old = measured.get(name, {"max_rss_kb": 0})
+        rss = max(int(str(old["max_rss_kb"])), int(str(result["max_rss_kb"])))
+        measured[name] = {**result, "max_rss_kb": rss}
+
+    backup = Path()
+    for _ in range(repeat):  # interleaved, best of N: the machine is shared, noise is real
+        best("floor", {"seconds": shell(f"tar cf - {items} | sha256sum", ws), "max_rss_kb": 0})
+        best("sha256sum", {"seconds": shell("sha256sum -c base.zip.sha256", work), "max_rss_kb": 0})
+        best("unzip", {"seconds": shell("unzip -q base.zip -d unzipped", work), "max_rss_kb": 0})
+        shutil.rmtree(work / "unzipped")
+        created = ours("create", ws)
+        best("create", created)
+        backup = Path(str(created["path"]))
+        best("verify", ours("verify", ws, str(backup)))
+        target = work / "target"
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(ws / "config", target / "config")
+        (target / "backups").mkdir()
+        for path in (backup, backup.with_name(backup.name + ".sha256")):
+            os.link(path, target / "backups" / path.name)
+        best("restore", ours("restore", target, str(target / "backups" / backup.name)))
     zip_size = (work / "base.zip").stat().st_size
     print(
         f"\ntree: {files} files, {total / 2**20:.0f} MiB; zip -qr archive {zip_size / 2**20:.0f} MiB, "
@@ -182,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---|---:|---:|---:|")
     print(f"| floor: tar cf - \\| sha256sum | {times['floor']:.2f} | | | 1.00 | |")
     rows = [
-        ("create", "zip", "zip -qr + sha256sum", "≤ 0.25", created),
-        ("verify", "sha256sum", "sha256sum -c", "≤ 0.5", verified),
-        ("restore", "unzip", "unzip -q", "≤ 1.0", restored),
+        ("create", "zip", "zip -qr + sha256sum", "≤ 0.25", measured["create"]),
+        ("verify", "sha256sum", "sha256sum -c", "≤ 0.5", measured["verify"]),
+        ("restore", "unzip", "unzip -q", "≤ 1.0", measured["restore"]),
     ]
     for step, base, label, aim, measured in rows:
         rss = int(str(measured["max_rss_kb"])) / 1024
