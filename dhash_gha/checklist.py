@@ -38,3 +38,12 @@ def failed(results: Iterable[CheckResult]) -> list[CheckResult]:
 def as_json(results: Sequence[CheckResult], **extra: Any) -> str:
     payload = {**extra, "ok": not failed(results), "checks": [asdict(r) for r in results]}
     return json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def as_markdown(title: str, results: Sequence[CheckResult]) -> str:
+    """A job-summary table: one row per check."""
+    rows = [f"### {title}", "", "| | check | detail | fix |", "|---|---|---|---|"]
+    for r in results:
+        cells = [r.mark, r.name, r.detail, r.fix if not r.ok and r.fix else ""]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)

@@ -92,7 +92,7 @@ def _known_environment(ctx: Context, env: str) -> Workspace:
 
 
 def _preflight(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.checklist import as_json, failed
+    from dhash_gha.checklist import as_json, as_markdown, failed
     from dhash_gha.preflight import run_preflight
 
     ws = _known_environment(ctx, args.env)
@@ -107,6 +107,7 @@ def _preflight(args: argparse.Namespace, ctx: Context) -> int:
             ctx.reporter.info(
                 result.line(), event="preflight_check", check=result.name, ok=result.ok
             )
+    ctx.reporter.summary(as_markdown(f"Preflight: {args.env}", results))
     bad = failed(results)
     if bad:
         ctx.reporter.error(
@@ -161,7 +162,7 @@ def _migrate(args: argparse.Namespace, ctx: Context) -> int:
 def _smoke(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
-    from dhash_gha.checklist import as_json, failed
+    from dhash_gha.checklist import as_json, as_markdown, failed
     from dhash_gha.smoke import append_output, run_smoke
 
     ws = _known_environment(ctx, args.env)
@@ -175,6 +176,7 @@ def _smoke(args: argparse.Namespace, ctx: Context) -> int:
     else:
         for result in results:
             ctx.reporter.info(result.line(), event="smoke_check", check=result.name, ok=result.ok)
+    ctx.reporter.summary(as_markdown(f"Smoke tests ({phase}): {args.env}", results))
     if args.output:
         target = Path(args.output)
         append_output(

@@ -177,3 +177,15 @@ def test_json_output_and_unknown_environment(
     )
     assert code == 2 and "did you mean 'production'" in err
     assert not list((example_workspace / "logs").glob("preflight_prodution_*"))
+
+
+def test_job_summary_on_actions(
+    example_workspace: Path, run_cli: Cli, clean_environ: dict[str, str], tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    env = {**clean_environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    code, _, _ = _preflight(run_cli, example_workspace, env)
+    assert code == 0
+    text = summary.read_text(encoding="utf-8")
+    assert "### Preflight: production" in text
+    assert all(f"| ✅ | {check} |" in text for check in CHECKS)
