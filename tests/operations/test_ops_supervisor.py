@@ -1,0 +1,77 @@
+"""The built-in supervisor's decisions that do not need a running component."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dhash_gha import procs, supervisor
+from dhash_gha.clock import FakeClock
+from dhash_gha.config import load_env_config
+from dhash_gha.errors import CheckFailed
+from dhash_gha.reporter import Reporter
+from dhash_gha.workspace import Workspace
+
+
+def test_windows_process_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200, raising=False)
+    monkeypatch.setattr(subprocess, "DETACHED_PROCESS", 0x8, raising=False)
+    assert supervisor.detached_kwargs() == {"creationflags": 0x208}
+    assert procs.new_group_kwargs() == {"creationflags": 0x200}
+    argv = ["python", "-m", "dhash_app"]
+    # no exec-in-place on Windows: the supervisor writes the pidfile itself
+    assert supervisor.launch_argv(argv, Path("x.pid"), "t", "production") == argv
+
+
+def test_posix_launch_goes_through_the_pidfile_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    argv = supervisor.launch_argv(
+        ["prog", "--flag"], Path("/ws/d.pid"), "2026-01-01T00:00:00Z", "e"
+    )
+    assert argv[:2] == [sys.executable, "-c"]
+    assert argv[3:] == ["/ws/d.pid", "2026-01-01T00:00:00Z", "e", "prog", "--flag"]
+    assert supervisor.detached_kwargs() == {"start_new_session": True}
+
+
+def test_start_refuses_a_port_taken_by_another_process(example_workspace: Path) -> None:
+    ws = Workspace.at(example_workspace)
+    config = load_env_config(ws, "staging")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(config["component"]["port"])))
+        squatter.listen()
+        with pytest.raises(CheckFailed, match="already in use by another process"):
+            supervisor.start(ws, "staging", config, environ={}, clock=FakeClock(),
+                             reporter=Reporter({}, quiet=True))  # fmt: skip
+    assert not ws.pidfile("staging").exists()
+
+
+def test_status_of_a_stale_or_unreadable_pidfile(example_workspace: Path) -> None:
+    ws = Workspace.at(example_workspace)
+    config = load_env_config(ws, "staging")
+    ws.pidfile("staging").parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    ws.pidfile("staging").write_text(json.dumps({"pid": int(done.stdout), "started_at": "x"}))
+    state = supervisor.status(ws, "staging", config, clock=FakeClock())
+    assert not state.running and "has exited" in state.detail
+    ws.pidfile("staging").write_text("{not json")
+    assert "unreadable" in supervisor.status(ws, "staging", config, clock=FakeClock()).detail
+    stopped = supervisor.stop(ws, "staging", config, environ={}, clock=FakeClock(),
+                              reporter=Reporter({}, quiet=True))  # fmt: skip
+    assert not stopped.running and not ws.pidfile("staging").exists()
+
+
+def test_component_cwd_must_stay_inside_the_workspace(example_workspace: Path) -> None:
+    ws = Workspace.at(example_workspace)
+    config = load_env_config(ws, "staging")
+    config["component"]["process"]["cwd"] = "../elsewhere"
+    from dhash_gha.errors import BadInput
+
+    with pytest.raises(BadInput, match="outside the workspace"):
+        supervisor.component_cwd(ws, config)
