@@ -58,11 +58,13 @@ def test_a_good_rollout_passes_and_a_bad_one_is_rolled_back(
     assert code == 0, err
     good = read_release(ws, "production")
     assert good is not None
-    assert "[monitor production] poll 5/5" in out
+    # At x600 a poll that takes long on a busy machine can swallow the next one; the
+    # schedule's last poll (at the end of the duration) always happens.
+    assert re.search(r"\[monitor production\] poll [2-5]/5 at 02:", out)
     text = summary.read_text(encoding="utf-8")
     for step in ("backup", "deploy", "migrate", "smoke", "monitor"):
         assert f"| {step} |" in text
-    assert "passed after 5 polls" in text
+    assert re.search(r"\| monitor \| passed after [2-5] polls \|", text)
     assert list(ws.logs_dir.glob("rollout_production_*.log"))
 
     config_path = ws.env_config("production")
@@ -89,3 +91,65 @@ def test_a_good_rollout_passes_and_a_bad_one_is_rolled_back(
     assert re.search(r"\| post-rollback smoke \| \d+ checks passed \|", text)
     kinds = [entry.get("type") for entry in read_history(ws, "production")]
     assert kinds.count("deploy") == 2 and "rollback" in kinds
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_failed_post_deploy_smoke_rolls_back_before_monitoring(
+    workspace: Path, run_cli: RunCli, clean_environ: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    import dhash_gha.smoke
+    from dhash_gha.checklist import CheckResult
+
+    real_smoke = dhash_gha.smoke.run_smoke
+    phases: list[bool] = []
+
+    def smoke(*args: object, post_rollback: bool, **kwargs: object) -> list[CheckResult]:
+        phases.append(post_rollback)
+        if post_rollback:
+            return real_smoke(*args, post_rollback=post_rollback, **kwargs)  # type: ignore[arg-type]
+        return [CheckResult("golden", False, "3 golden images hash differently", "fix hashing")]
+
+    ws = Workspace.at(workspace)
+    code, _, err = run_cli("--root", str(workspace), "deploy", "--env", "production",
+                           "--no-monitor", environ=clean_environ)  # fmt: skip
+    assert code == 0, err  # a good release runs; the next one fails its smoke tests
+    good = read_release(ws, "production")
+    monkeypatch.setattr(dhash_gha.smoke, "run_smoke", smoke)
+    code, _, err = run_cli("--root", str(workspace), "rollout", "--env", "production",
+                           "--time-scale", "600", "--duration", "1", environ=clean_environ)  # fmt: skip
+    assert code == 3, err
+    assert "post-deploy smoke tests failed (golden: 3 golden images hash differently)" in err
+    assert phases == [False, True]
+    assert not list(ws.logs_dir.glob("monitor_*.log"))  # never monitored
+    kinds = [entry.get("type") for entry in read_history(ws, "production")]
+    assert kinds == ["deploy", "deploy", "rollback"]
+    restored = read_release(ws, "production")
+    assert good is not None and restored is not None
+    assert restored["release_id"] == good["release_id"]
+    assert list(ws.incidents_dir.glob("INC-*"))
+    rollout_log = next(ws.logs_dir.glob("rollout_production_*.log")).read_text(encoding="utf-8")
+    assert "event=rollback_done" in rollout_log
+
+
+def test_failing_post_rollback_smoke_is_rollback_failed(
+    example_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dhash_gha.smoke
+    from dhash_gha.checklist import CheckResult
+    from dhash_gha.errors import RollbackFailed
+    from dhash_gha.rollout import _post_rollback_smoke
+
+    monkeypatch.setattr(
+        dhash_gha.smoke, "run_smoke",
+        lambda *a, **k: [CheckResult("health", False, "HTTP 503", "look at the service log")],
+    )  # fmt: skip
+    steps: list[tuple[str, str]] = []
+    with pytest.raises(RollbackFailed) as info:
+        _post_rollback_smoke(Workspace.at(example_workspace), "production", SystemClock(),
+                             Reporter({}, quiet=True), lambda *s: steps.append(s))  # fmt: skip
+    assert info.value.exit_code == 4
+    assert "post-rollback smoke tests fail: health: HTTP 503" in info.value.message
+    assert info.value.tip == "look at the service log"
+    assert steps == [("post-rollback smoke", "failed: health")]
