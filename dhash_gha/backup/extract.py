@@ -117,7 +117,9 @@ def extract_zip(
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             check_members_parallel(reader, manifest, members, pool, sink_for)
-    apply_dir_modes(staging, manifest.get("directories", []))
+    # Only directories the entry checks saw: a path in the manifest is never used as given.
+    checked = {n.rstrip("/") for n in names if n.endswith("/")} | parents
+    apply_dir_modes(staging, [d for d in manifest.get("directories", []) if d["path"] in checked])
     return manifest
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from dhash_gha.backup.atomic import fsync_dir, write_atomic
+from dhash_gha.backup.entries import name_problem
 from dhash_gha.errors import CheckFailed
 from dhash_gha.workspace import Workspace
 
@@ -63,8 +64,11 @@ class Journal:
                 f"unfinished restore journal {path} is unreadable: {exc}",
                 tip=f"inspect {path} and the .dhash-restore-* directory by hand",
             ) from None
-        if not journal.staging.startswith(STAGING_PREFIX) or "/" in journal.staging:
+        if not journal.staging.startswith(STAGING_PREFIX) or name_problem(journal.staging):
             raise CheckFailed(f"restore journal {path} names an unexpected staging directory")
+        for item in journal.items:
+            if not isinstance(item.get("path"), str) or name_problem(item["path"]):
+                raise CheckFailed(f"restore journal {path} names an unsafe item {item!r}")
         return journal
 
 

@@ -323,3 +323,22 @@ def test_restored_files_are_not_world_writable_from_crafted_modes(tmp_path: Path
     mode = stat.S_IMODE((ws.root / "src" / "x.sh").stat().st_mode)
     assert mode & 0o7000 == 0 and (os.name != "posix" or mode == 0o777)
     assert json.loads((ws.root / "config" / "production" / "dhash.json").read_text())
+
+
+def test_directory_paths_in_the_manifest_are_never_used_as_given(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path / "ws")
+    victim = tmp_path / "victim"
+    victim.mkdir(mode=0o700)
+    victim.chmod(0o700)
+    from backup_helpers import manifest_for
+
+    manifest = manifest_for({"src/a.txt": b"a"})
+    manifest["directories"] = [
+        {"path": "../../../victim", "mode": 0o777},
+        {"path": "src", "mode": 0o750},
+    ]
+    source = hostile_zip(ws, [("src/", b""), ("src/a.txt", b"a")], manifest=manifest)
+    restore(ws, source)
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o700
+    if os.name == "posix":
+        assert stat.S_IMODE((ws.root / "src").stat().st_mode) == 0o750
