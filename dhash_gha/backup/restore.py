@@ -198,6 +198,17 @@ def restore_backup(
                 manifest = _extract(
                     source, kind, staging / "new", ws, env, settings, progress, workers
                 )
+            except FileExistsError as exc:
+                raise BadInput(
+                    f"refusing {source.name}: two entries write the same file ({exc.filename})",
+                    tip="the archive is not one dhash-gha wrote; use another backup",
+                ) from None
+            except OSError as exc:
+                raise CheckFailed(
+                    f"restore of {source.name} failed while extracting: {exc}",
+                    tip="nothing outside the staging directory was changed; "
+                    "check free space and permissions, then retry",
+                ) from None
             finally:
                 actual = whole.result() if whole else None
         progress.close()

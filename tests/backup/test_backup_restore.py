@@ -342,3 +342,19 @@ def test_directory_paths_in_the_manifest_are_never_used_as_given(tmp_path: Path)
     assert stat.S_IMODE(victim.stat().st_mode) == 0o700
     if os.name == "posix":
         assert stat.S_IMODE((ws.root / "src").stat().st_mode) == 0o750
+
+
+def test_disk_errors_while_extracting_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = small_workspace(tmp_path / "ws")
+    source = backup(ws, FakeClock(START))
+    before = snapshot(tmp_path)
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("dhash_gha.backup.extract.create_file", full)
+    with pytest.raises(CheckFailed, match="No space left"):
+        restore(ws, source)
+    assert snapshot(tmp_path) == before
