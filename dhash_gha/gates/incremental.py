@@ -14,6 +14,7 @@ called with a non-decreasing ``now`` that is not before the newest sample.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
@@ -23,7 +24,6 @@ from dhash_gha.gates.engine import (
     GateVerdict,
     Measurement,
     baseline_value,
-    bucket_readings,
     histogram_value_ms,
     is_failed_check,
     judge,
@@ -155,6 +155,8 @@ class _Counter:
     def increase(self) -> float:
         if len(self.values) < 2:
             return 0.0
+        if not self.corrections:  # the usual case; the same float as increase_from(…, [])
+            return self.values[-1][1] - self.values[0][1]
         return increase_from(
             self.values[0][1], self.values[-1][1], [value for _, value in self.corrections]
         )
@@ -201,10 +203,24 @@ class _HistogramTracker(_Window):
         self.metric, self.quantile = gate.metric, gate.quantile
         self.times: deque[float] = deque()
         self.buckets: dict[float, tuple[deque[float], _Counter]] = {}
+        self._prefix = f"{self.metric}_bucket:"
+        self._bounds: dict[str, float] = {}  # sample key → parsed upper bound
+
+    def _readings(self, sample: Sample) -> dict[float, float]:
+        """``bucket_readings`` with the keys' bounds parsed once per key, not once per poll."""
+        found: dict[float, float] = {}
+        for key, count in sample.values.items():
+            bound = self._bounds.get(key)
+            if bound is None:
+                if not key.startswith(self._prefix):
+                    continue
+                bound = self._bounds[key] = float(key[len(self._prefix) :])
+            found[bound] = count
+        return {b: c for b, c in found.items() if not (math.isnan(b) or math.isnan(c))}
 
     def push(self, sample: Sample) -> None:
         self.note_error(sample)
-        buckets = bucket_readings(sample, self.metric)
+        buckets = self._readings(sample)
         if not buckets:
             return
         self.times.append(sample.at)

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dhash_gha.gates.engine import evaluate_gates
 from dhash_gha.gates.replay import ParsedLogs, replay, replay_run
-from dhash_gha.gates.sample import Sample, encode_sample
+from dhash_gha.gates.sample import Sample, encode_sample, parse_logfmt, parse_logfmt_scanning
 from dhash_gha.gates.spec import load_gate_specs
 from dhash_gha.reporter import logfmt_line
 
@@ -348,3 +350,9 @@ def test_cli_replay_of_unreadable_log_is_not_a_crash(
     )
     assert code == 0
     assert "no monitoring run of 'production'" in err
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" =ab1.\\\t-", max_size=40))
+def test_logfmt_fast_path_equals_scanning_parser(line: str) -> None:
+    assert parse_logfmt(line) == parse_logfmt_scanning(line)
