@@ -227,7 +227,13 @@ def restore_backup(
             raise BadInput(f"{source.name} holds nothing to restore")
         if fault:
             fault("extracted")
-        pre_rollback = write_pre_rollback(ws, env, items, settings.exclude, clock.now())
+        try:
+            pre_rollback = write_pre_rollback(ws, env, items, settings.exclude, clock.now())
+        except OSError as exc:
+            raise CheckFailed(
+                f"cannot archive the current state to {ws.rollbacks_dir}: {exc}",
+                tip="nothing was changed; free space in rollbacks/ and retry",
+            ) from None
         if fault:
             fault("archived")
         write_atomic(staging / "manifest.json", json.dumps(manifest).encode("utf-8"))
