@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dhash_gha.clock import Clock, iso_utc, utc_stamp
 from dhash_gha.config import load_env_config, load_gates_config
@@ -159,6 +160,10 @@ class Monitor:
             self.sources = build_sources(
                 self.ws, self.env, env_config, section["gates"], self.environ
             )
+        for source in self.sources:
+            password = urlsplit(str(getattr(source, "base_url", ""))).password
+            if password:
+                self.reporter.mask(password)
         from dhash_gha.release import read_release
 
         self.release = read_release(self.ws, self.env)
@@ -258,6 +263,13 @@ class Monitor:
             poll_at=state.last_poll_at or 0.0,
         )
 
+    def _redacted(self, sample: Sample) -> Sample:
+        """The sample with secrets the reporter knows removed from its error texts."""
+        if not sample.errors:
+            return sample
+        errors = {source: self.reporter.redact(text) for source, text in sample.errors.items()}
+        return Sample(sample.at, sample.values, errors)
+
     def _wait_until(
         self,
         due: float,
@@ -328,7 +340,7 @@ class Monitor:
         while (due := next_due(self.times, state.last_poll_at)) is not None:
             self._wait_until(due, state, progress, verdicts, errors)
             at = state.elapsed(self.clock.now())
-            sample = collect_sample(self.sources, at=at)
+            sample = self._redacted(collect_sample(self.sources, at=at))
             errors = dict(sample.errors)
             state.samples.append(sample)
             verdicts = evaluate_gates(self.gates, state.samples, now=at, baseline=state.baseline)

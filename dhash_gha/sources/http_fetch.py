@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 # Longest excerpt of a bad answer quoted in an error (errors go into one log line).
 EXCERPT_CHARS = 80
@@ -21,6 +22,17 @@ def excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
+def shown_url(url: str) -> str:
+    """``url`` without user and password, for messages (a Prometheus URL may carry them)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 def fetch_text(url: str, timeout: float, params: Mapping[str, str] | None = None) -> Fetched:
     """GET ``url``; any network failure or non-200 answer is an error, never an exception."""
     import httpx
@@ -30,9 +42,12 @@ def fetch_text(url: str, timeout: float, params: Mapping[str, str] | None = None
     except httpx.TimeoutException:
         return Fetched(None, f"timed out after {timeout:g}s")
     except httpx.HTTPError as exc:
-        return Fetched(None, f"unreachable: {type(exc).__name__}: {exc}")
+        reason = str(exc).replace(url, shown_url(url))
+        return Fetched(None, f"unreachable: {type(exc).__name__}: {reason}")
     if response.status_code != 200:
         return Fetched(
-            None, f"HTTP {response.status_code} from {url}: {excerpt(response.text) or 'no body'}"
+            None,
+            f"HTTP {response.status_code} from {shown_url(url)}: "
+            f"{excerpt(response.text) or 'no body'}",
         )
     return Fetched(response.text, None)

@@ -395,3 +395,23 @@ def test_a_baseline_is_logged_for_replay_and_kept_in_the_state(
     assert len(logged) == 1 and logged[0]["run"] == result.run_id
     assert decode_sample(logged[0]) == baseline
     assert load_state(ws.monitor_state("production")).baseline == baseline
+
+
+def test_a_password_in_a_source_url_is_masked_in_the_log_and_the_state(
+    ws: Workspace, clock: FakeClock, reporter: Reporter
+) -> None:
+    from dhash_gha.sources import SourceReading
+
+    class LeakySource:
+        name = "prometheus"
+        base_url = "http://monitor:pw-123456@prom.example:9090"
+
+        def collect(self) -> SourceReading:
+            return SourceReading.failed(f"unreachable: {self.base_url} refused")
+
+    sources = [*World().sources(clock), LeakySource()]
+    result = run_monitor(ws, "production", environ={}, clock=clock, reporter=reporter,
+                         sources=sources, actions=Recorder().actions(), duration_minutes=1)  # fmt: skip
+    log = result.log_path.read_text(encoding="utf-8")
+    assert "err.prometheus=" in log and "pw-123456" not in log
+    assert "pw-123456" not in ws.monitor_state("production").read_text(encoding="utf-8")

@@ -91,3 +91,16 @@ def test_the_url_comes_from_the_variable_the_config_names() -> None:
     assert info.value.tip and "export MY_PROM=" in info.value.tip
     with pytest.raises(ConfigError, match="not an http"):
         prometheus_url(config, {"MY_PROM": "p:9090"})
+
+
+def test_credentials_in_the_server_url_never_reach_an_error(scripted_server: Any) -> None:
+    from dhash_gha.sources.http_fetch import shown_url
+
+    scripted_server.answer.status = 500
+    scripted_server.answer.body = "oops"
+    url = scripted_server.url.replace("http://", "http://monitor:s3cret@")
+    reading = PrometheusQuerySource(url, {"a": "x"}).collect()
+    assert reading.error is not None and "HTTP 500" in reading.error
+    assert "s3cret" not in reading.error and "monitor:" not in reading.error
+    assert shown_url("https://u:p@prom:9090/api?q=1") == "https://prom:9090/api?q=1"
+    assert shown_url("http://prom:9090") == "http://prom:9090"
