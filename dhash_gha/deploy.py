@@ -190,15 +190,33 @@ def deploy(
         log_to(reporter, ws.log_file("deploy", env, clock.now())),
     ):
         reporter.event("deploy_start", release=release_id, git_commit=commit or "")
-        _preflight(ws, env, environ, clock, reporter, skip_preflight)
-        result.pre_deploy_backup = _pre_deploy_backup(ws, env, choice, clock, reporter)
-        _build(ws, env, config, environ, clock, reporter)
+        stage = "preflight"
+        try:
+            _preflight(ws, env, environ, clock, reporter, skip_preflight)
+            stage = "backup"
+            result.pre_deploy_backup = _pre_deploy_backup(ws, env, choice, clock, reporter)
+            stage = "build"
+            _build(ws, env, config, environ, clock, reporter)
+        except DhashError as exc:
+            _record_refusal(ws, env, release_id, stage, exc.message, clock)
+            raise
         _switch(ws, env, config, result, running, commit, tree, environ, clock, reporter)
     if not no_monitor:
         _monitor(ws, env, environ, clock, reporter)
     else:
         reporter.info("monitoring not started (--no-monitor)", event="monitor_skipped")
     return result
+
+
+def _record_refusal(
+    ws: Workspace, env: str, release_id: str, stage: str, error: str, clock: Clock
+) -> None:
+    """History line for a deploy that stopped before touching the running release."""
+    from dhash_gha.release import append_history
+
+    append_history(ws, env, {"type": "deploy", "at": iso_utc(clock.now()), "environment": env,
+                             "ok": False, "release_id": release_id, "stage": stage,
+                             "error": error, "running_release_untouched": True})  # fmt: skip
 
 
 def _preflight(

@@ -59,6 +59,8 @@ def test_build_failure_keeps_the_old_release_running(
     assert "build| syntax error in dhash_app" in out  # the command's output is relayed
     assert ws.release_record(ENV).read_bytes() == record
     assert json.loads(ws.pidfile(ENV).read_text())["pid"] == pid
+    last = json.loads(ws.deploy_history(ENV).read_text().splitlines()[-1])
+    assert last["ok"] is False and last["stage"] == "build" and last["running_release_untouched"]
     assert httpx.get(config["health"]["url"], timeout=2).status_code == 200
 
 
