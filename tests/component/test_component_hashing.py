@@ -18,6 +18,8 @@ from dhash_app.hashing import (
     hash_bytes,
     to_hex,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 
@@ -156,3 +158,28 @@ def test_bad_media_raises_extraction_error(data: bytes, code: str, status: int) 
         hash_bytes(data)
     assert caught.value.code == code
     assert caught.value.status == status
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    mode=st.sampled_from(["RGB", "RGBA", "L", "LA", "P", "I;16", "1", "CMYK"]),
+    width=st.integers(1, 120),
+    height=st.integers(1, 120),
+    seed=st.integers(0, 2**32 - 1),
+    fmt=st.sampled_from(["PNG", "TIFF"]),
+)
+def test_bit_identity_holds_for_arbitrary_images(
+    mode: str, width: int, height: int, seed: int, fmt: str
+) -> None:
+    if mode == "I;16":
+        rng = random.Random(seed)
+        raw = b"".join(rng.randrange(1024).to_bytes(2, "little") for _ in range(width * height))
+        image = Image.frombytes("I;16", (width, height), raw)
+    elif mode in ("P", "1"):
+        image = _noise((width, height), "RGB", seed).convert(mode)
+    else:
+        image = _noise((width, height), mode, seed)
+    if fmt == "PNG" and mode == "CMYK":
+        fmt = "TIFF"  # PNG has no CMYK
+    data = encode(image, fmt)
+    assert to_hex(hash_bytes(data)[0]) == str(imagehash.dhash(Image.open(io.BytesIO(data))))
