@@ -7,36 +7,19 @@ as a verified source.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from dhash_gha.backup.atomic import fsync_dir, open_exclusive, publish, temp_beside, write_atomic
+from dhash_gha.backup.gzchunks import ParallelGzipWriter
 from dhash_gha.backup.patterns import excluded
 from dhash_gha.backup.sidecar import format_sidecar
 from dhash_gha.workspace import Workspace
 
-GZIP_LEVEL = 1  # a rollback is waiting: speed over size
-
-
-class _HashingWriter:
-    """A file object that hashes what passes through it."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-        self.digest = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        written: int = self.handle.write(data)
-        return written
-
-    def flush(self) -> None:
-        self.handle.flush()
+GZIP_LEVEL = 1  # a rollback is waiting: speed over size (gzip members on every core)
 
 
 def _free_name(ws: Workspace, env: str, moment: datetime) -> Path:
@@ -47,7 +30,13 @@ def _free_name(ws: Workspace, env: str, moment: datetime) -> Path:
 
 
 def write_pre_rollback(
-    ws: Workspace, env: str, items: Sequence[str], exclude: Sequence[str], moment: datetime
+    ws: Workspace,
+    env: str,
+    items: Sequence[str],
+    exclude: Sequence[str],
+    moment: datetime,
+    *,
+    workers: int | None = None,
 ) -> Path:
     """Archive the current ``items`` (those that exist); returns the published archive."""
     ws.rollbacks_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -59,20 +48,19 @@ def write_pre_rollback(
 
     try:
         with open_exclusive(temp) as raw:
-            hashing = _HashingWriter(raw)
-            with tarfile.open(
-                fileobj=hashing,
-                mode="w:gz",
-                compresslevel=GZIP_LEVEL,  # type: ignore[call-overload]
-            ) as archive:
+            packed = ParallelGzipWriter(
+                raw, workers=workers or os.cpu_count() or 1, level=GZIP_LEVEL
+            )
+            with tarfile.open(fileobj=packed, mode="w|") as archive:  # type: ignore[call-overload]
                 for item in items:
                     path = ws.root.joinpath(*item.split("/"))
                     if os.path.lexists(path):
                         archive.add(path, arcname=item, recursive=True, filter=keep)
+            packed.close()
             raw.flush()
             os.fsync(raw.fileno())
         publish(temp, target)
-        digest = hashing.digest.hexdigest()
+        digest = packed.digest.hexdigest()
         write_atomic(
             ws.sidecar(target), format_sidecar(digest, target.name, "rollbacks/").encode("ascii")
         )
