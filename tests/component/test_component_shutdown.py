@@ -47,7 +47,7 @@ def test_sigterm_finishes_in_flight_requests_then_exits(example_workspace: Path)
     raw = queue.read_bytes()
     assert raw.endswith(b"\n")
     assert len([json.loads(line) for line in raw.decode().splitlines()]) == 4
-    assert "event=stopped" in service.log_text()
+    assert "event=stopping" in service.log_text() and "event=stopped" in service.log_text()
     with pytest.raises(httpx.ConnectError):
         httpx.get(service.url + "/healthz", timeout=2)
 

@@ -38,7 +38,7 @@ class DailyFileHandler(logging.Handler):
         self.env = env
         self._day = ""
         self._handle: IO[str] | None = None
-        self._file_lock = threading.Lock()
+        self._file_lock = threading.RLock()  # a stop signal may log while the main thread logs
 
     def path_for(self, moment: datetime) -> Path:
         return self.logs_dir / f"dhash_{self.env}_{moment.strftime('%Y%m%d')}.log"

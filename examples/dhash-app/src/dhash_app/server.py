@@ -272,6 +272,8 @@ def run_until_stopped(server: DhashServer) -> None:
         if not stopping.is_set():
             stopping.set()
             service.shutting_down = True
+            log_event(service.logger, logging.INFO, event="stopping",
+                      detail="stop signal: finishing in-flight requests")  # fmt: skip
             # shutdown() waits for serve_forever to return, so never call it on the serving thread.
             threading.Thread(target=server.shutdown, name="dhash-shutdown", daemon=True).start()
 
