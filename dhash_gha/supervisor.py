@@ -132,6 +132,24 @@ def pid_alive(pid: int) -> bool:
     return not _is_zombie(pid)
 
 
+def runs_command(pid: int, command: Any) -> bool:
+    """False only when we can see that ``pid`` runs something else (the pid was reused).
+
+    Linux shows a process's argv in /proc; elsewhere (or unreadable) we trust the pidfile.
+    """
+    if not isinstance(command, list) or not command:
+        return True
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    argv = [part.decode("utf-8", errors="replace") for part in raw.split(b"\0")[:-1]]
+    if argv and argv[: len(command)] != [str(part) for part in command]:
+        # the launcher has not exec'd yet: it still runs with the command at its end
+        return argv[-len(command) :] == [str(part) for part in command]
+    return True
+
+
 def _is_zombie(pid: int) -> bool:
     """An exited process its parent has not reaped yet (Linux: state Z in /proc) is not alive."""
     try:
@@ -174,6 +192,10 @@ def _supervised_status(ws: Workspace, env: str, clock: Clock) -> ProcessStatus:
     started = data.get("started_at")
     if not pid_alive(pid):
         return ProcessStatus(False, pid, started, None, f"not running (pid {pid} has exited)")
+    if not runs_command(pid, data.get("command")):
+        return ProcessStatus(
+            False, pid, started, None, f"not running (pid {pid} now belongs to another program)"
+        )
     uptime = None
     if isinstance(started, str):
         uptime = max(0.0, (clock.now() - _parse_iso(started)).total_seconds())

@@ -75,3 +75,21 @@ def test_component_cwd_must_stay_inside_the_workspace(example_workspace: Path) -
 
     with pytest.raises(BadInput, match="outside the workspace"):
         supervisor.component_cwd(ws, config)
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_a_reused_pid_is_not_mistaken_for_the_component(example_workspace: Path) -> None:
+    import os
+
+    ws = Workspace.at(example_workspace)
+    config = load_env_config(ws, "staging")
+    ws.pidfile("staging").parent.mkdir(parents=True, exist_ok=True)
+    record = {"pid": os.getpid(), "started_at": "2026-01-01T00:00:00Z",
+              "command": ["/usr/bin/python3", "-m", "dhash_app", "serve"]}  # fmt: skip
+    ws.pidfile("staging").write_text(json.dumps(record))
+    state = supervisor.status(ws, "staging", config, clock=FakeClock())
+    assert not state.running and "belongs to another program" in state.detail
+    # stop must not signal this (test) process
+    supervisor.stop(ws, "staging", config, environ={}, clock=FakeClock(),
+                    reporter=Reporter({}, quiet=True))  # fmt: skip
+    assert not ws.pidfile("staging").exists()
