@@ -37,7 +37,7 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def component_metrics() -> Iterator[tuple[int, dict[str, Any]]]:
     """A prometheus-client endpoint with the component's metric names."""
     registry = pc.CollectorRegistry()
@@ -60,8 +60,12 @@ def component_metrics() -> Iterator[tuple[int, dict[str, Any]]]:
         thread.join(timeout=5)
 
 
-@pytest.fixture
-def prometheus(tmp_path: Path, component_metrics: tuple[int, dict[str, Any]]) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def prometheus(
+    tmp_path_factory: pytest.TempPathFactory, component_metrics: tuple[int, dict[str, Any]]
+) -> Iterator[str]:
+    """One server for the module's tests (starting one takes a few seconds)."""
+    tmp_path = tmp_path_factory.mktemp("prometheus")
     target_port, _ = component_metrics
     config = tmp_path / "prometheus.yml"
     config.write_text(
