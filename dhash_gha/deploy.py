@@ -136,6 +136,7 @@ def deploy(
     no_backup: bool = False,
     no_monitor: bool = False,
     skip_preflight: Sequence[str] = (),
+    lock_wait: float = 0.0,
 ) -> DeployResult:
     from dhash_gha.config import load_env_config
     from dhash_gha.release import (
@@ -186,7 +187,7 @@ def deploy(
     from dhash_gha.rollback import log_to
 
     with (
-        environment_lock(ws, env, "deploy", clock=clock),
+        environment_lock(ws, env, "deploy", clock=clock, wait_seconds=lock_wait, reporter=reporter),
         log_to(reporter, ws.log_file("deploy", env, clock.now())),
     ):
         reporter.event("deploy_start", release=release_id, git_commit=commit or "")

@@ -130,6 +130,7 @@ def rollback(
     release_id: str | None = None,
     confirm: Callable[[str], bool] | None = None,
     lock_held: bool = False,
+    lock_wait: float = 0.0,
 ) -> RollbackResult:
     """Roll ``env`` back; raises RollbackFailed when it started and could not complete.
 
@@ -200,7 +201,9 @@ def rollback(
                 reason,
                 unverified,
             )
-        with environment_lock(ws, env, "rollback", clock=clock):
+        with environment_lock(
+            ws, env, "rollback", clock=clock, wait_seconds=lock_wait, reporter=reporter
+        ):
             return _perform(
                 ws,
                 env,

@@ -32,6 +32,7 @@ def register(subparsers: Any) -> None:
     deploy.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     deploy.add_argument("--no-backup", action="store_true", help="skip the pre-deploy backup")
     deploy.add_argument("--no-monitor", action="store_true", help="do not monitor after deploy")
+    _add_wait_lock(deploy)
     deploy.add_argument(
         "--skip-preflight",
         action="append",
@@ -47,6 +48,7 @@ def register(subparsers: Any) -> None:
     migrate.add_argument("--type", choices=["forward", "backward"], required=True)
     migrate.add_argument("--to", metavar="VERSION", help="target version (default: all / one)")
     migrate.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    _add_wait_lock(migrate)
 
     smoke = add_command(subparsers, "smoke", "smoke-test the running component", _smoke)
     add_env(smoke)
@@ -62,6 +64,7 @@ def register(subparsers: Any) -> None:
     add_env(rollback)
     rollback.add_argument("--backup", default="latest", metavar="PATH|latest")
     rollback.add_argument("--force", action="store_true", help="do not ask for confirmation")
+    _add_wait_lock(rollback)
     rollback.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     rollback.add_argument(
         "--reason",
@@ -80,6 +83,17 @@ def register(subparsers: Any) -> None:
     )
     service.add_argument("action", choices=["start", "stop", "status"])
     add_env(service)
+
+
+def _add_wait_lock(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait-lock",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when another command holds the environment's lock, wait up to SECONDS for it "
+        "(saying who holds it) instead of refusing at once",
+    )
 
 
 def _known_environment(ctx: Context, env: str) -> Workspace:
@@ -130,6 +144,7 @@ def _deploy(args: argparse.Namespace, ctx: Context) -> int:
         no_backup=args.no_backup,
         no_monitor=args.no_monitor,
         skip_preflight=args.skip_preflight,
+        lock_wait=args.wait_lock,
     )
     if not result.dry_run:
         ctx.reporter.summary(
@@ -153,7 +168,8 @@ def _migrate(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.lock import environment_lock
 
     ctx.reporter.attach_log(ws.log_file("migrate", args.env, ctx.clock.now()))
-    with environment_lock(ws, args.env, "migrate", clock=ctx.clock):
+    with environment_lock(ws, args.env, "migrate", clock=ctx.clock, wait_seconds=args.wait_lock,
+                          reporter=ctx.reporter):  # fmt: skip
         migrate(ws, args.env, args.type, to=args.to, clock=ctx.clock, reporter=ctx.reporter,
                 timeout=command_timeout(config))  # fmt: skip
     return 0
@@ -221,6 +237,7 @@ def _rollback(args: argparse.Namespace, ctx: Context) -> int:
         force=args.force,
         dry_run=args.dry_run,
         unverified=args.unverified,
+        lock_wait=args.wait_lock,
         confirm=_ask if ctx.interactive else None,
         reason=args.reason,
     )

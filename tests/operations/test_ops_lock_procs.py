@@ -6,6 +6,7 @@ import io
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,27 @@ def test_missing_program_is_a_clear_error(tmp_path: Path) -> None:
             clock=SystemClock(),
             reporter=Reporter({}, stream=io.StringIO()),
         )
+
+
+def test_wait_lock_says_whom_it_waits_for_then_proceeds(
+    example_workspace: Path, run_cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    import threading
+
+    holder = _hold_lock(example_workspace, "production")
+    argv = ["--root", str(example_workspace), "migrate", "--env", "production", "--type", "forward"]
+    try:
+        code, out, err = run_cli(*argv, "--wait-lock", "0.3")
+        assert code == 2 and f"locked by 'deploy' (pid {holder.pid}" in err
+        assert (
+            f"waiting up to 0.3s for the lock of 'production', held by 'deploy' (pid {holder.pid}"
+            in out
+        )
+        assert holder.stdin is not None
+        threading.Timer(0.5, holder.stdin.close).start()  # the holder finishes soon
+        code, out, err = run_cli(*argv, "--wait-lock", "30")
+        assert code == 0, out + err
+        assert "now at 0002" in out
+    finally:
+        holder.kill()
+        holder.wait()
