@@ -129,37 +129,46 @@ class _KeyTracker(_Window):
 
 
 class _Counter:
-    """One counter's first/last values in the window and its reset corrections."""
+    """One counter's readings in the window and its reset corrections.
+
+    A correction is kept with the time of the value before the drop: it leaves the window
+    together with that value, exactly as ``counters.reset_corrections`` over the window's
+    values would no longer see it.
+    """
+
+    __slots__ = ("corrections", "previous", "values")
 
     def __init__(self) -> None:
-        self.values: deque[tuple[int, float]] = deque()  # (position, value)
-        self.corrections: deque[tuple[int, float]] = deque()  # (position before the drop, value)
-        self.previous: tuple[int, float] | None = None
-        self.position = 0
+        self.values: deque[tuple[float, float]] = deque()  # (at, value)
+        self.corrections: deque[tuple[float, float]] = deque()  # (at before the drop, value)
+        self.previous: tuple[float, float] | None = None
 
-    def push(self, value: float) -> None:
-        if self.previous is not None and value < self.previous[1]:
-            self.corrections.append(self.previous)
-        self.previous = (self.position, value)
+    def push(self, at: float, value: float) -> None:
+        previous = self.previous
+        if previous is not None and value < previous[1]:
+            self.corrections.append(previous)
+        self.previous = (at, value)
         self.values.append(self.previous)
-        self.position += 1
 
-    def drop_first(self) -> None:
-        self.values.popleft()
-        if not self.values:
+    def evict(self, cutoff: float) -> None:
+        values = self.values
+        while values and values[0][0] <= cutoff:
+            values.popleft()
+        if not values:
             self.previous = None  # a drop against a value outside the window never counts
-        first = self.values[0][0] if self.values else self.position
-        while self.corrections and self.corrections[0][0] < first:
-            self.corrections.popleft()
+            self.corrections.clear()
+            return
+        corrections = self.corrections
+        while corrections and corrections[0][0] <= cutoff:
+            corrections.popleft()
 
     def increase(self) -> float:
-        if len(self.values) < 2:
+        values = self.values
+        if len(values) < 2:
             return 0.0
         if not self.corrections:  # the usual case; the same float as increase_from(…, [])
-            return self.values[-1][1] - self.values[0][1]
-        return increase_from(
-            self.values[0][1], self.values[-1][1], [value for _, value in self.corrections]
-        )
+            return values[-1][1] - values[0][1]
+        return increase_from(values[0][1], values[-1][1], [value for _, value in self.corrections])
 
 
 class _RatioTracker(_Window):
@@ -167,7 +176,6 @@ class _RatioTracker(_Window):
         super().__init__(gate)
         assert gate.numerator is not None and gate.denominator is not None
         self.numerator_key, self.denominator_key = gate.numerator, gate.denominator
-        self.times: deque[float] = deque()
         self.numerator = _Counter()
         self.denominator = _Counter()
 
@@ -177,17 +185,14 @@ class _RatioTracker(_Window):
         den = reading(sample, self.denominator_key)
         if num is None or den is None:
             return
-        self.times.append(sample.at)
-        self.numerator.push(num)
-        self.denominator.push(den)
+        self.numerator.push(sample.at, num)
+        self.denominator.push(sample.at, den)
 
     def measure(self, now: float) -> Measurement:
         cutoff = now - self.gate.window_seconds
-        while self.times and self.times[0] <= cutoff:
-            self.times.popleft()
-            self.numerator.drop_first()
-            self.denominator.drop_first()
-        found = len(self.times)
+        self.numerator.evict(cutoff)
+        self.denominator.evict(cutoff)
+        found = len(self.numerator.values)
         if found < self.gate.min_samples:
             return self.too_few(found, cutoff)
         ratio = ratio_percent(self.numerator.increase(), self.denominator.increase())
@@ -202,7 +207,7 @@ class _HistogramTracker(_Window):
         assert gate.metric is not None and gate.quantile is not None
         self.metric, self.quantile = gate.metric, gate.quantile
         self.times: deque[float] = deque()
-        self.buckets: dict[float, tuple[deque[float], _Counter]] = {}
+        self.buckets: dict[float, _Counter] = {}
         self._prefix = f"{self.metric}_bucket:"
         self._bounds: dict[str, float] = {}  # sample key → parsed upper bound
 
@@ -223,30 +228,30 @@ class _HistogramTracker(_Window):
         buckets = self._readings(sample)
         if not buckets:
             return
-        self.times.append(sample.at)
+        at = sample.at
+        self.times.append(at)
         for bound, count in buckets.items():
-            entry = self.buckets.get(bound)
-            if entry is None:
-                entry = self.buckets[bound] = (deque(), _Counter())
-            entry[0].append(sample.at)
-            entry[1].push(count)
+            counter = self.buckets.get(bound)
+            if counter is None:
+                counter = self.buckets[bound] = _Counter()
+            counter.push(at, count)
 
     def measure(self, now: float) -> Measurement:
         cutoff = now - self.gate.window_seconds
-        while self.times and self.times[0] <= cutoff:
-            self.times.popleft()
-        found = len(self.times)
+        times = self.times
+        while times and times[0] <= cutoff:
+            times.popleft()
+        found = len(times)
         increases: dict[float, float] = {}
-        for bound, (times, counter) in list(self.buckets.items()):
-            while times and times[0] <= cutoff:
-                times.popleft()
-                counter.drop_first()
-            if not times:
-                # Gone from the window: a fresh counter gives the same result if it returns
-                # (a correction against a value outside the window never counts).
-                del self.buckets[bound]
-                continue
-            increases[bound] = counter.increase()
+        gone: list[float] = []
+        for bound, counter in self.buckets.items():
+            counter.evict(cutoff)
+            if counter.values:
+                increases[bound] = counter.increase()
+            else:
+                gone.append(bound)  # a fresh counter gives the same result if it returns
+        for bound in gone:
+            del self.buckets[bound]
         if found < self.gate.min_samples:
             return self.too_few(found, cutoff)
         value_ms = histogram_value_ms(self.quantile, increases)

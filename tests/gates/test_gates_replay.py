@@ -356,3 +356,31 @@ def test_cli_replay_of_unreadable_log_is_not_a_crash(
 @given(st.text(alphabet=" =ab1.\\\t-", max_size=40))
 def test_logfmt_fast_path_equals_scanning_parser(line: str) -> None:
     assert parse_logfmt(line) == parse_logfmt_scanning(line)
+
+
+def test_replay_reads_what_the_monitor_log_writes(tmp_path: Path) -> None:
+    from dhash_gha.clock import FakeClock
+    from dhash_gha.gates.monitor_logs import read_monitor_logs
+    from dhash_gha.monitor.poll_log import MonitorLog, poll_fields
+    from dhash_gha.reporter import Reporter
+
+    clock = FakeClock()
+    log = MonitorLog(tmp_path / "monitor_production_x.log", Reporter({}, clock=clock), clock)
+    gates = load_gate_specs(gates_section())
+    log.write({"event": "monitor_start", "run": "R", "env": "production", "gates_sha256": "s"})
+    samples: list[Sample] = []
+    for poll, items in enumerate([10.0, 20.0, 1500.0, 30.0], start=1):
+        errors = {"health": 'timed out after 2 s "quoted"'} if poll == 2 else {}
+        values = {"queue_items": items} | ({} if errors else {"health_ok": 1.0})
+        samples.append(Sample(at=30.0 * poll, values=values, errors=errors))
+        verdicts = evaluate_gates(gates, samples, now=30.0 * poll)
+        log.write(poll_fields("R", poll, samples[-1], verdicts, None))
+    log.write({"event": "verdict", "run": "R", "status": "rolled_back", "polls": 4})
+
+    parsed = read_monitor_logs([log.path], lambda p: p.name, lambda m: None)
+    (run,) = parsed.finished_runs("production")
+    assert parsed.skipped == 0 and run.outcome == "rolled_back"
+    assert [p.sample for p in run.polls] == samples
+    outcome = replay_run(run, gates)
+    assert outcome.recorded_mismatches == 0
+    assert outcome.rollback is not None and outcome.rollback.poll == 3
