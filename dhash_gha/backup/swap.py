@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +136,11 @@ def remove_tree(path: Path) -> None:
             os.chmod(target, stat.S_IRWXU)
         function(target)
 
-    if os.path.lexists(path):
+    if not os.path.lexists(path):
+        return
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=make_writable)
+    else:
         shutil.rmtree(path, onerror=make_writable)
 
 

@@ -184,3 +184,15 @@ def test_stale_staging_is_removed_and_a_broken_journal_is_reported(tmp_path: Pat
 
     with pytest.raises(CheckFailed, match="unreadable"):
         restore_backup(ws, "production", source, clock=clock, reporter=quiet_reporter(clock))
+
+
+def test_read_only_trees_are_replaced_and_cleaned_up(tmp_path: Path) -> None:
+    ws, source, state_a, _ = prepared(tmp_path / "ws")
+    locked = ws.root / "src" / "only_in_b"
+    (locked / "ro.txt").write_text("read only")
+    (locked / "ro.txt").chmod(0o400)
+    locked.chmod(0o500)
+    clock = FakeClock(START)
+    restore_backup(ws, "production", source, clock=clock, reporter=quiet_reporter(clock))
+    assert tree_of(ws.root) == state_a
+    assert not list(ws.root.glob(".dhash-restore-*"))
