@@ -51,6 +51,24 @@ def _relative(ws: Workspace, path: Path) -> str:
         return str(path)
 
 
+def _known_env(ws: Workspace, env: str) -> str:
+    """``env`` when the workspace has it; otherwise a ConfigError with a "did you mean"."""
+    import difflib
+
+    from dhash_gha.errors import ConfigError
+    from dhash_gha.workspace import check_env_name
+
+    check_env_name(env)
+    known = ws.environments()
+    if env in known:
+        return env
+    close = difflib.get_close_matches(env, known, n=1, cutoff=0.5)
+    raise ConfigError(
+        f"unknown environment '{env}': known environments are {', '.join(known) or 'none'}",
+        tip=f"did you mean '{close[0]}'?" if close else f"create config/{env}/dhash.json to add it",
+    )
+
+
 def _candidate_path(ws: Workspace, given: str) -> Path:
     from dhash_gha.errors import BadInput
 
@@ -97,13 +115,14 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.gates.spec import load_gate_specs
 
     ws = ctx.workspace()
-    section = load_gates_config(ws, args.env)
+    env = _known_env(ws, args.env)
+    section = load_gates_config(ws, env)
     specs = load_gate_specs(section)
     schedule = Schedule.from_config(section["schedule"])
     if args.json:
-        print(json.dumps(gates_json(args.env, specs, schedule), indent=2))
+        print(json.dumps(gates_json(env, specs, schedule), indent=2))
         return 0
-    for line in gates_table(args.env, specs, schedule, _relative(ws, ws.gates_config)):
+    for line in gates_table(env, specs, schedule, _relative(ws, ws.gates_config)):
         ctx.reporter.info(line)
     return 0
 
@@ -115,10 +134,9 @@ def _replay(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.gates.replay import replay
     from dhash_gha.gates.replay_render import render_text, report_json
     from dhash_gha.gates.spec import load_gate_specs
-    from dhash_gha.workspace import check_env_name
 
     ws = ctx.workspace()
-    env = check_env_name(args.env)
+    env = _known_env(ws, args.env)
     current = load_gate_specs(load_gates_config(ws, env))
     candidate = None
     candidate_label = None

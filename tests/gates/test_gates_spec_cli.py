@@ -184,4 +184,14 @@ def test_show_json(example_workspace: Path, run_cli: CliRunner) -> None:
 
 def test_show_unknown_environment(example_workspace: Path, run_cli: CliRunner) -> None:
     code, _, err = run_cli("--root", str(example_workspace), "gates", "show", "--env", "prod")
-    assert code == 2 and "no gates for environment 'prod' (has: production, staging)" in err
+    assert code == 2 and "unknown environment 'prod'" in err and "did you mean 'production'" in err
+    code, _, err = run_cli("--root", str(example_workspace), "gates", "replay", "--env", "stagin")
+    assert code == 2 and "did you mean 'staging'" in err
+    code, _, err = run_cli("--root", str(example_workspace), "gates", "show", "--env", "../x")
+    assert code == 2 and "invalid environment name" in err
+
+
+def test_show_environment_without_gates(example_workspace: Path, run_cli: CliRunner) -> None:
+    edit_gates(example_workspace, lambda d: d["environments"].pop("staging"))
+    code, _, err = run_cli("--root", str(example_workspace), "gates", "show", "--env", "staging")
+    assert code == 2 and "no gates for environment 'staging'" in err
