@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dhash_gha.clock import Clock, iso_utc, utc_stamp
+from dhash_gha.deploy_plan import BackupChoice, choose_pre_deploy_backup
 from dhash_gha.errors import BadInput, CheckFailed, DhashError, RollbackPerformed
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace
@@ -36,52 +37,6 @@ class DeployResult:
     release_backup: str | None = None
     snapshot: bool = True
     plan: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class BackupChoice:
-    """``reuse`` names an existing backup; ``create`` says a fresh one must be made."""
-
-    reuse: str | None
-    create: bool
-    why: str
-
-
-def choose_pre_deploy_backup(
-    running: Mapping[str, Any] | None,
-    tree_sha256: str,
-    snapshot: str | None,
-    *,
-    no_backup: bool,
-    latest: str | None,
-) -> BackupChoice:
-    """Pure: which backup brings back what runs now (see the module docstring)."""
-    if running is not None and running.get("tree_sha256") != tree_sha256:
-        if snapshot:
-            return BackupChoice(
-                snapshot,
-                False,
-                f"the tree already holds the new release: the snapshot of running release "
-                f"{running.get('release_id')} is the pre-deploy backup",
-            )
-        if no_backup:
-            return BackupChoice(
-                latest,
-                False,
-                "--no-backup: using the latest backup "
-                "(no snapshot of the running release is known)",
-            )
-        return BackupChoice(
-            None,
-            True,
-            "no snapshot of the running release is known: backing up the tree as it is "
-            "(it already holds the new files, so a rollback restores them)",
-        )
-    if no_backup:
-        return BackupChoice(latest, False, "--no-backup: using the latest existing backup")
-    if running is None:
-        return BackupChoice(None, True, "nothing deployed yet: backing up the tree as it is")
-    return BackupChoice(None, True, "the tree is the running release's: backing it up")
 
 
 def git_commit(ws: Workspace, environ: Mapping[str, str]) -> str | None:
@@ -498,58 +453,13 @@ def _plan(
     no_monitor: bool,
     skips: Sequence[str],
 ) -> DeployResult:
-    from dhash_gha import supervisor
-    from dhash_gha.migrate import discover, read_state
-    from dhash_gha.migrate import plan as migration_plan
-    from dhash_gha.preflight import run_preflight
-    from dhash_gha.procs import expand
-    from dhash_gha.supervisor import placeholders
+    from dhash_gha.deploy_plan import plan_steps
 
-    values = placeholders(ws, env, config)
-    checks = run_preflight(ws, env, environ=environ, clock=clock, reporter=reporter)
-    pending = migration_plan(discover(ws), read_state(ws, env), "forward", None)
-    process = supervisor.status(ws, env, config, clock=clock)
-    health = config["health"]
-    steps = [
-        f"take the lock of '{env}'",
-        "preflight: "
-        + ", ".join(f"{c.mark} {c.name}" for c in checks)
-        + (f" (skipping: {', '.join(skips)})" if skips else ""),
-    ]
-    steps.append(
-        "pre-deploy backup: " + choice.why + (f" ({choice.reuse})" if choice.reuse else "")
-    )
-    for label in ("install_command", "build_command"):
-        argv = config["component"].get(label)
-        if argv:
-            steps.append(f"{label.replace('_command', '')}: {' '.join(expand(argv, values))}")
-    steps.append(
-        f"stop the running component ({process.detail})"
-        + (f", release {running.get('release_id')}" if running else "")
-    )
-    steps.append(
-        "migrate forward: "
-        + (
-            ", ".join(s.migration.label for s in pending.steps)
-            or f"nothing pending (at {pending.from_version})"
-        )
-    )
-    if supervisor.is_commands(config):
-        steps.append("start: " + " ".join(expand(config["component"]["process"]["start"], values)))
-    else:
-        steps.append(
-            "start: " + " ".join(expand(config["component"]["process"]["command"], values))
-        )
-    steps.append(
-        f"wait for {health['url']} to answer 200 (deadline "
-        f"{float(health.get('deadline_seconds', 60)):g}s); otherwise roll back"
-    )
-    steps.append(
-        f"record release {result.release_id} in {_rel(ws, ws.release_record(env))} "
-        f"and {_rel(ws, ws.deploy_history(env))}; snapshot backup"
-        + (" skipped (--no-backup)" if no_backup else "")
-    )
-    steps.append("monitor: skipped (--no-monitor)" if no_monitor else "monitor the release")
+    steps, checks = plan_steps(
+        ws, env, config, release_id=result.release_id, choice=choice, running=running,
+        environ=environ, clock=clock, reporter=reporter, no_backup=no_backup,
+        no_monitor=no_monitor, skips=skips,
+    )  # fmt: skip
     result.plan = steps
     reporter.info(f"deploy plan for '{env}' (dry run: nothing is changed):")
     for number, step in enumerate(steps, 1):
