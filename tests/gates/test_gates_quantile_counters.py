@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dhash_gha.gates.counters import increase, ratio_percent, reset_corrections
 from dhash_gha.gates.quantile import bucket_quantile
@@ -84,3 +87,57 @@ def test_increase_of_fewer_than_two_values_is_zero() -> None:
 def test_ratio_percent_without_attempts_is_none() -> None:
     assert ratio_percent(0, 0) is None
     assert ratio_percent(1, 20) == 5.0
+
+
+# --- properties ------------------------------------------------------------------------------
+def reference_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
+    """Prometheus's bucketQuantile restated with plain loops (no bisect, no helpers)."""
+    merged: dict[float, float] = {}
+    for bound, count in buckets:
+        merged[bound] = merged.get(bound, 0.0) + count
+    bounds = sorted(merged)
+    if not bounds or bounds[-1] != INF or len(bounds) < 2:
+        return math.nan
+    counts, highest = [], -INF
+    for bound in bounds:
+        highest = max(highest, merged[bound])
+        counts.append(highest)
+    if counts[-1] == 0:
+        return math.nan
+    rank = q * counts[-1]
+    index = len(bounds) - 1
+    for i in range(len(bounds) - 1):
+        if counts[i] >= rank:
+            index = i
+            break
+    if index == len(bounds) - 1:
+        return bounds[-2]
+    if index == 0:
+        return bounds[0] if bounds[0] <= 0 else bounds[0] * (rank / counts[0])
+    low, below = bounds[index - 1], counts[index - 1]
+    return low + (bounds[index] - low) * ((rank - below) / (counts[index] - below))
+
+
+bound_values = st.sampled_from([-1.0, 0.0, 0.005, 0.1, 0.25, 1.0, 2.5, 10.0, INF])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.tuples(bound_values, st.integers(0, 50).map(float)), max_size=10),
+    st.sampled_from([0.0, 0.01, 0.5, 0.9, 0.95, 0.99, 1.0]),
+)
+def test_bucket_quantile_matches_reference(buckets: list[tuple[float, float]], q: float) -> None:
+    expected = reference_quantile(q, buckets)
+    got = bucket_quantile(q, buckets)
+    if math.isnan(expected):
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 1000).map(float), max_size=30))
+def test_increase_equals_sum_of_reset_aware_deltas(values: list[float]) -> None:
+    expected = sum((b - a) if b >= a else b for a, b in itertools.pairwise(values))
+    assert increase(values) == expected
+    assert increase(values) >= 0

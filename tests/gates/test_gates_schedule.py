@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dhash_gha.errors import ConfigError
 from dhash_gha.gates.schedule import Schedule
@@ -102,3 +106,33 @@ def test_describe_reads_like_the_runbook() -> None:
         "every 30 s from minute 0 to minute 5",
         "every 120 s from minute 5 to minute 60",
     ]
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> Schedule:
+    ends = sorted(set(draw(st.lists(st.integers(1, 90), min_size=1, max_size=4))))
+    phases = [
+        {"until_minute": end, "interval_seconds": draw(st.sampled_from([1, 7.5, 30, 45, 120]))}
+        for end in ends
+    ]
+    duration = draw(st.integers(1, ends[-1]))
+    return Schedule.from_config({"duration_minutes": duration, "phases": phases})
+
+
+@settings(max_examples=200, deadline=None)
+@given(schedules(), st.floats(0, 6000))
+def test_schedule_properties(schedule: Schedule, elapsed: float) -> None:
+    times = schedule.poll_times()
+    assert times[0] == 0 and times[-1] == schedule.duration_seconds
+    for before, after in itertools.pairwise(times):
+        gap = after - before
+        # each gap is the interval in effect at the earlier poll, except the clamped last one
+        assert gap == pytest.approx(schedule.interval_at(before)) or after == times[-1]
+        assert 0 < gap <= schedule.interval_at(before) + 1e-6
+    nxt = schedule.next_poll(elapsed)
+    if nxt is None:
+        assert elapsed > times[-1]
+    else:
+        assert nxt >= round(elapsed, 6) and nxt in times
+        assert all(t < round(elapsed, 6) for t in times if t < nxt)
+    assert schedule.polls_done_by(elapsed) == sum(1 for t in times if t <= round(elapsed, 6))
