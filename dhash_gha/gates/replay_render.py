@@ -28,7 +28,10 @@ def _outcome_lines(label: str, outcome: ConfigOutcome) -> list[str]:
         return [f"{label}no gate fired"]
     lines = []
     for index, firing in enumerate(outcome.firings):
-        lines.append(f"{label if index == 0 else pad}{_firing_line(firing)}")
+        failing = outcome.failed_polls.get(firing.gate, 0)
+        lines.append(
+            f"{label if index == 0 else pad}{_firing_line(firing)}; failing at {failing} poll(s)"
+        )
     return lines
 
 

@@ -294,3 +294,49 @@ def test_relative_baseline_for_ratio_uses_lifetime_totals() -> None:
     samples = ratio_samples([(80, 1000), (86, 1100)])  # 6 % since: better than before
     verdict = one(spec, samples, now=30, baseline=before)
     assert verdict.baseline == pytest.approx(8.0) and verdict.status == "pass"
+
+
+def test_samples_out_of_order_are_sorted_by_time() -> None:
+    samples = list(reversed(health_series("1000")))
+    assert one(GATES["health_failures"], samples, now=90).value == 3.0
+
+
+def test_relative_baseline_for_p95_and_health() -> None:
+    p95_gate = gate("p95_hash_time", baseline="relative")
+    slow_before = hist_sample(-10, {1.0: 0, 5.0: 100, math.inf: 100})  # lifetime p95 4.8 s
+    verdict = one(
+        p95_gate,
+        [
+            hist_sample(0, {1.0: 0, 5.0: 0, math.inf: 0}),
+            hist_sample(30, {1.0: 0, 5.0: 100, math.inf: 100}),
+        ],
+        now=30,
+        baseline=slow_before,
+    )
+    assert verdict.baseline == pytest.approx(4800.0)
+    assert verdict.value == pytest.approx(4800.0) and verdict.status == "pass"
+    health_gate = gate("health_failures", baseline="relative")
+    before = Sample(at=-10, values={"health_ok": 0.0})
+    failing = one(health_gate, health_series("000"), now=60, baseline=before)
+    assert failing.baseline == 1.0 and failing.status == "fail"  # one check never excuses three
+
+
+def test_relative_baseline_for_prometheus_gate_uses_its_key() -> None:
+    spec = gate("low_confidence_queue", source="prometheus", promql="sum(q)", baseline="relative")
+    before = Sample(at=-10, values={gate_key(spec.name): 1200.0})
+    now_value = [Sample(at=0, values={gate_key(spec.name): 1100.0})]
+    assert one(spec, now_value, now=0, baseline=before).status == "pass"
+
+
+def test_baseline_without_the_metric_is_ignored() -> None:
+    spec = gate("low_confidence_queue", baseline="relative")
+    verdict = one(spec, queue([1001]), now=0, baseline=Sample(at=-1, values={}))
+    assert verdict.baseline is None and verdict.status == "fail"
+
+
+def test_verdict_helpers() -> None:
+    failing = one(GATES["low_confidence_queue"], queue([1001]), now=0)
+    assert failing.failed and failing.triggers_rollback
+    assert failing.as_dict()["limit"] == 1000 and failing.as_dict()["status"] == "fail"
+    alerting = one(gate("low_confidence_queue", action="alert"), queue([1001]), now=0)
+    assert alerting.failed and not alerting.triggers_rollback

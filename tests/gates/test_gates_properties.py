@@ -188,6 +188,7 @@ def gate_specs(draw: st.DrawFn) -> GateSpec:
         action="rollback",
         min_samples=draw(st.integers(1, 4)),
         no_data=draw(st.sampled_from(["inconclusive", "breach", "ignore"])),
+        baseline=draw(st.sampled_from(["none", "relative"])),
     )
     if kind == "consecutive_failures":
         return replace(
@@ -255,20 +256,27 @@ def test_engine_matches_brute_force_reference(
     st.lists(gate_specs(), min_size=1, max_size=4),
     sample_series(),
     st.lists(st.floats(0, 200), max_size=4),
+    st.booleans(),
 )
 def test_incremental_evaluator_equals_engine(
-    gates: list[GateSpec], samples: list[Sample], extra_waits: list[float]
+    gates: list[GateSpec], samples: list[Sample], extra_waits: list[float], with_baseline: bool
 ) -> None:
     gates = [
         replace(g, name=f"g{i}") if g.source != "prometheus" else g for i, g in enumerate(gates)
     ]
+    baseline = samples[0] if samples and with_baseline else None
+    samples = samples[1:] if baseline is not None else samples
     evaluator = IncrementalEvaluator(gates)
     seen: list[Sample] = []
     for sample in samples:
         evaluator.push(sample)
         seen.append(sample)
-        assert evaluator.evaluate(sample.at) == evaluate_gates(gates, seen, now=sample.at)
+        assert evaluator.evaluate(sample.at, baseline) == evaluate_gates(
+            gates, seen, now=sample.at, baseline=baseline
+        )
     now = samples[-1].at if samples else 0.0
     for wait in extra_waits:  # time passing without polls: windows empty out
         now += wait
-        assert evaluator.evaluate(now) == evaluate_gates(gates, seen, now=now)
+        assert evaluator.evaluate(now, baseline) == evaluate_gates(
+            gates, seen, now=now, baseline=baseline
+        )
