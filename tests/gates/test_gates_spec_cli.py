@@ -195,3 +195,26 @@ def test_show_environment_without_gates(example_workspace: Path, run_cli: CliRun
     edit_gates(example_workspace, lambda d: d["environments"].pop("staging"))
     code, _, err = run_cli("--root", str(example_workspace), "gates", "show", "--env", "staging")
     assert code == 2 and "no gates for environment 'staging'" in err
+
+
+def test_validate_without_gates_file(example_workspace: Path, run_cli: CliRunner) -> None:
+    (example_workspace / "quality-gates-config.json").unlink()
+    code, _, err = run_cli("--root", str(example_workspace), "gates", "validate")
+    assert code == 2 and "quality gates configuration not found" in err
+
+
+def test_validate_one_environment_ignores_the_others(
+    example_workspace: Path, run_cli: CliRunner
+) -> None:
+    edit_gates(
+        example_workspace,
+        lambda d: d["environments"]["staging"]["gates"][3].update(min_samples=5),
+    )
+    code, _, _ = run_cli(
+        "--root", str(example_workspace), "gates", "validate", "--env", "production"
+    )
+    assert code == 0
+    code, _, err = run_cli(
+        "--root", str(example_workspace), "gates", "validate", "--env", "staging"
+    )
+    assert code == 2 and "$.environments.staging.gates[3]" in err
