@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from dhash_gha.clock import Clock, iso_utc
 from dhash_gha.errors import BadInput, CheckFailed, DhashError, RollbackFailed
@@ -142,8 +142,9 @@ def rollback(
 
     config = load_env_config(ws, env)
     source = resolve_backup(ws, env, backup)
-    current = read_release(ws, env)
-    rolled_back = release_id or (current or {}).get("release_id")
+    rolled_back = release_id or (read_release(ws, env) or {}).get("release_id")
+    run = _Rollback(ws, env, environ, clock, reporter, source, automatic, reason, unverified,
+                    RollbackResult(source, dry_run, rolled_back))  # fmt: skip
     if not (force or automatic or dry_run):
         if confirm is None:
             raise BadInput(
@@ -154,314 +155,219 @@ def rollback(
             raise BadInput("rollback not confirmed: nothing was changed")
     if automatic:
         minutes = float(config.get("rollback", {}).get("loop_guard_minutes", 60))
-        previous = recent_automatic_rollback(
-            read_history(ws, env), rolled_back, clock.now(), minutes
-        )
+        history = read_history(ws, env)
+        previous = recent_automatic_rollback(history, rolled_back, clock.now(), minutes)
         if previous is not None:
-            message = (
+            run.refuse(
                 f"loop guard: release {rolled_back} was already rolled back automatically at "
-                f"{previous.get('at')} (within {minutes:g} min); not rolling back again"
+                f"{previous.get('at')} (within {minutes:g} min); not rolling back again",
+                tip="an operator must look at this environment now",
             )
-            _page(ws, env, "critical", message, environ, clock, reporter, rolled_back, source)
-            raise RollbackFailed(message, tip="an operator must look at this environment now")
-    result = RollbackResult(source, dry_run, rolled_back)
-    manifest = _verify(ws, env, source, unverified=unverified, automatic=automatic)
+    manifest = run.verify()
     target = manifest.get("migration_version") if manifest else None
-    _check_migration_plan(ws, env, target, environ, clock, reporter, rolled_back, source, automatic)
+    run.check_migration_plan(target)
     if dry_run:
-        return _dry_run(ws, env, config, source, target, clock, reporter, result)
+        return run.dry_run(config, target)
     from dhash_gha.lock import environment_lock
 
-    log = ws.log_file("rollback", env, clock.now())
-    with log_to(reporter, log):
-        reporter.event(
-            "rollback_start",
-            backup=_relative(ws, source),
-            automatic=automatic,
-            reason=reason,
-            release=rolled_back,
-            unverified=unverified,
-        )
+    with log_to(reporter, ws.log_file("rollback", env, clock.now())):
+        reporter.event("rollback_start", backup=_relative(ws, source), automatic=automatic,
+                       reason=reason, release=rolled_back, unverified=unverified)  # fmt: skip
         if unverified and manifest is None:
-            reporter.warning(
-                f"restoring {source.name} UNVERIFIED (no checksum sidecar): --unverified"
-            )
+            reporter.warning(f"restoring {source.name} UNVERIFIED (no checksum sidecar)")
         if lock_held:
-            return _perform(
-                ws,
-                env,
-                config,
-                source,
-                target,
-                result,
-                environ,
-                clock,
-                reporter,
-                automatic,
-                reason,
-                unverified,
-            )
-        with environment_lock(
-            ws, env, "rollback", clock=clock, wait_seconds=lock_wait, reporter=reporter
-        ):
-            return _perform(
-                ws,
-                env,
-                config,
-                source,
-                target,
-                result,
-                environ,
-                clock,
-                reporter,
-                automatic,
-                reason,
-                unverified,
-            )
+            return run.perform(config, target)
+        with environment_lock(ws, env, "rollback", clock=clock, wait_seconds=lock_wait,
+                              reporter=reporter):  # fmt: skip
+            return run.perform(config, target)
 
 
-def _verify(
-    ws: Workspace, env: str, source: Path, *, unverified: bool, automatic: bool
-) -> dict[str, Any] | None:
-    from dhash_gha.backup import read_manifest, verify_backup
+@dataclass
+class _Rollback:
+    """One rollback's inputs, shared by its steps."""
 
-    if source.name.endswith(".tar.gz"):
-        if not unverified:
+    ws: Workspace
+    env: str
+    environ: Mapping[str, str]
+    clock: Clock
+    reporter: Reporter
+    source: Path
+    automatic: bool
+    reason: str
+    unverified: bool
+    result: RollbackResult
+
+    # --- before anything is touched ----------------------------------------------------------
+    def refuse(self, message: str, *, tip: str | None) -> NoReturn:
+        """Page and stop: nothing was touched."""
+        self.page("critical", message)
+        raise RollbackFailed(message, tip=tip)
+
+    def verify(self) -> dict[str, Any] | None:
+        """The backup's manifest once it verifies (None for an unverified manual tar.gz)."""
+        from dhash_gha.backup import read_manifest, verify_backup
+
+        if self.source.name.endswith(".tar.gz"):
+            if not self.unverified:
+                raise BadInput(
+                    f"{self.source.name} is a manual tar.gz backup without a checksum sidecar",
+                    tip="restore it only knowingly: add --unverified (it is logged)",
+                )
+            return None
+        try:
+            verify_backup(self.source)
+            manifest: dict[str, Any] = read_manifest(self.source)
+        except DhashError as exc:
+            if self.automatic:
+                self.refuse(
+                    f"backup {self.source.name} does not verify: {exc.message}; "
+                    "nothing was touched",
+                    tip="an operator must pick another backup now",
+                )
+            raise
+        if manifest.get("environment") not in (None, self.env):
             raise BadInput(
-                f"{source.name} is a manual tar.gz backup without a checksum sidecar",
-                tip="restore it only knowingly: add --unverified (it is logged)",
+                f"{self.source.name} is a backup of '{manifest.get('environment')}', "
+                f"not of '{self.env}'",
+                tip=f"pick a backup of '{self.env}'",
             )
-        return None
-    try:
-        verify_backup(source)
-        manifest: dict[str, Any] = read_manifest(source)
-    except DhashError as exc:
-        if automatic:
-            raise RollbackFailed(
-                f"backup {source.name} does not verify: {exc.message}; nothing was touched",
-                tip="an operator must pick another backup now",
-            ) from None
-        raise
-    if manifest.get("environment") not in (None, env):
-        raise BadInput(
-            f"{source.name} is a backup of '{manifest.get('environment')}', not of '{env}'",
-            tip=f"pick a backup of '{env}'",
-        )
-    return manifest
+        return manifest
 
+    def check_migration_plan(self, target: Any) -> None:
+        """Refuse (and page) before touching anything when the data cannot go back."""
+        from dhash_gha.migrate import IrreversibleMigration, migrate_to
 
-def _check_migration_plan(
-    ws: Workspace,
-    env: str,
-    target: Any,
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-    rolled_back: str | None,
-    source: Path,
-    automatic: bool,
-) -> None:
-    from dhash_gha.migrate import IrreversibleMigration, migrate_to
+        if not isinstance(target, str):
+            return
+        quiet = Reporter(self.environ, stream=io.StringIO(), err_stream=io.StringIO(),
+                         clock=self.clock, quiet=True)  # fmt: skip
+        try:
+            migrate_to(self.ws, self.env, target, dry_run=True, clock=self.clock, reporter=quiet)
+        except IrreversibleMigration as exc:
+            self.refuse(f"{exc.message}; nothing was touched and the operator was paged",
+                        tip=exc.tip)  # fmt: skip
+        except DhashError as exc:
+            if self.automatic:
+                self.refuse(f"cannot plan the migration to {target}: {exc.message}", tip=exc.tip)
+            raise
 
-    if not isinstance(target, str):
-        return
-    quiet = Reporter(
-        environ, stream=io.StringIO(), err_stream=io.StringIO(), clock=clock, quiet=True
-    )
-    try:
-        migrate_to(ws, env, target, dry_run=True, clock=clock, reporter=quiet)
-    except IrreversibleMigration as exc:
-        _page(ws, env, "critical", exc.message, environ, clock, reporter, rolled_back, source)
-        raise RollbackFailed(
-            f"{exc.message}; nothing was touched and the operator was paged", tip=exc.tip
-        ) from None
-    except DhashError as exc:
-        if automatic:
-            raise RollbackFailed(
-                f"cannot plan the migration to {target}: {exc.message}", tip=exc.tip
-            ) from None
-        raise
+    def dry_run(self, config: Mapping[str, Any], target: Any) -> RollbackResult:
+        from dhash_gha import supervisor
+        from dhash_gha.migrate import current_version
 
-
-def _dry_run(
-    ws: Workspace,
-    env: str,
-    config: Mapping[str, Any],
-    source: Path,
-    target: Any,
-    clock: Clock,
-    reporter: Reporter,
-    result: RollbackResult,
-) -> RollbackResult:
-    from dhash_gha import supervisor
-    from dhash_gha.migrate import current_version
-
-    process = supervisor.status(ws, env, config, clock=clock)
-    consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3))
-    result.plan = [
-        f"verify {_relative(ws, source)}: OK",
-        f"take the lock of '{env}'",
-        f"stop the component ({process.detail})",
-        f"archive the current src/, config/, deployments/ to rollbacks/pre_rollback_{env}_…tar.gz",
-        f"restore {_relative(ws, source)}",
-        f"migrate {current_version(ws, env)} → {target}"
-        if isinstance(target, str)
-        else "no migration version recorded in the backup: migrations left as they are",
-        "start the component",
-        f"require {consecutive} consecutive OK health checks at {config['health']['url']}",
-        f"append to {_relative(ws, ws.deploy_history(env))}, log to logs/rollback_{env}_….log",
-    ]
-    reporter.info(f"rollback plan for '{env}' (dry run: nothing is changed):")
-    for number, step in enumerate(result.plan, 1):
-        reporter.info(f"  {number}. {step}")
-    return result
-
-
-def _page(
-    ws: Workspace,
-    env: str,
-    kind: str,
-    message: str,
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-    release: str | None,
-    source: Path | None,
-    reason: str = "",
-) -> None:
-    from dhash_gha.paging import page
-
-    details: dict[str, Any] = {"release": release or "", "reason": reason or message}
-    if source is not None:
-        details["backup"] = _relative(ws, source)
-    page(ws, env, kind, message, environ=environ, clock=clock, reporter=reporter, details=details)
-
-
-def _perform(
-    ws: Workspace,
-    env: str,
-    config: Mapping[str, Any],
-    source: Path,
-    target: Any,
-    result: RollbackResult,
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-    automatic: bool,
-    reason: str,
-    unverified: bool,
-) -> RollbackResult:
-    from dhash_gha import supervisor
-    from dhash_gha.backup import restore_backup
-    from dhash_gha.migrate import command_timeout, current_version, migrate_to
-    from dhash_gha.readiness import wait_healthy
-    from dhash_gha.release import read_release
-
-    step = "stop"
-    try:
-        reporter.info(f"rolling '{env}' back to {_relative(ws, source)}", event="rollback_step")
-        supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
-        step = "restore"
-        restored = restore_backup(
-            ws, env, source, clock=clock, reporter=reporter, unverified=unverified
-        )
-        result.pre_rollback_archive = restored.pre_rollback_archive
-        reporter.info(
-            f"restored; previous state archived to {_relative(ws, restored.pre_rollback_archive)}",
-            event="rollback_step",
-        )
-        step = "migrate"
-        result.migration_from = current_version(ws, env)
-        if isinstance(target, str):
-            migrate_to(
-                ws, env, target, clock=clock, reporter=reporter, timeout=command_timeout(config)
-            )
-        result.migration_to = current_version(ws, env)
-        step = "start"
-        from dhash_gha.config import load_env_config
-
-        config = load_env_config(ws, env)  # the restored config is the one to run with
-        record = read_release(ws, env)
-        result.to_release = (record or {}).get("release_id")
-        started = supervisor.start(
-            ws,
-            env,
-            config,
-            environ=environ,
-            clock=clock,
-            reporter=reporter,
-            git_commit=(record or {}).get("git_commit"),
-        )
-        step = "health"
+        ws, env = self.ws, self.env
+        process = supervisor.status(ws, env, config, clock=self.clock)
         consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3))
-        waited = wait_healthy(
-            config,
-            clock=clock,
-            reporter=reporter,
-            consecutive=consecutive,
-            is_alive=(lambda: supervisor.status(ws, env, config, clock=clock).running)
-            if started.pid is not None
-            else None,
-        )
-        result.health_checks = waited.attempts
-        if not waited.ok:
-            raise CheckFailed(f"not healthy after the rollback: {waited.detail}")
-    except DhashError as exc:
-        message = f"rollback of '{env}' failed at step '{step}': {exc.message}"
-        _record(ws, env, result, clock, automatic, reason, ok=False, error=message)
-        _page(ws, env, "critical", message, environ, clock, reporter, result.from_release, source)
-        raise RollbackFailed(message, tip="an operator must restore service by hand now") from None
-    _record(ws, env, result, clock, automatic, reason, ok=True)
-    message = (
-        f"'{env}' rolled back to {_relative(ws, source)}"
-        f" (release {result.to_release}); healthy ({consecutive} consecutive OK)"
-    )
-    reporter.info(message, event="rollback_done")
-    _page(
-        ws,
-        env,
-        "rollback",
-        message + (f"; reason: {reason}" if reason else ""),
-        environ,
-        clock,
-        reporter,
-        result.from_release,
-        source,
-        reason,
-    )
-    return result
+        self.result.plan = [
+            f"verify {_relative(ws, self.source)}: OK",
+            f"take the lock of '{env}'",
+            f"stop the component ({process.detail})",
+            f"archive the current src/, config/, deployments/ to "
+            f"rollbacks/pre_rollback_{env}_…tar.gz",
+            f"restore {_relative(ws, self.source)}",
+            f"migrate {current_version(ws, env)} → {target}"
+            if isinstance(target, str)
+            else "no migration version recorded in the backup: migrations left as they are",
+            "start the component",
+            f"require {consecutive} consecutive OK health checks at {config['health']['url']}",
+            f"append to {_relative(ws, ws.deploy_history(env))}, log to logs/rollback_{env}_….log",
+        ]
+        self.reporter.info(f"rollback plan for '{env}' (dry run: nothing is changed):")
+        for number, step in enumerate(self.result.plan, 1):
+            self.reporter.info(f"  {number}. {step}")
+        return self.result
 
+    # --- the change --------------------------------------------------------------------------
+    def perform(self, config: Mapping[str, Any], target: Any) -> RollbackResult:
+        from dhash_gha import supervisor
+        from dhash_gha.backup import restore_backup
+        from dhash_gha.config import load_env_config
+        from dhash_gha.migrate import command_timeout, current_version, migrate_to
+        from dhash_gha.readiness import wait_healthy
+        from dhash_gha.release import read_release
 
-def _record(
-    ws: Workspace,
-    env: str,
-    result: RollbackResult,
-    clock: Clock,
-    automatic: bool,
-    reason: str,
-    *,
-    ok: bool,
-    error: str = "",
-) -> None:
-    from dhash_gha.release import append_history
+        ws, env, clock, reporter, result = self.ws, self.env, self.clock, self.reporter, self.result
+        step = "stop"
+        try:
+            reporter.info(f"rolling '{env}' back to {_relative(ws, self.source)}",
+                          event="rollback_step")  # fmt: skip
+            supervisor.stop(ws, env, config, environ=self.environ, clock=clock, reporter=reporter)
+            step = "restore"
+            restored = restore_backup(ws, env, self.source, clock=clock, reporter=reporter,
+                                      unverified=self.unverified)  # fmt: skip
+            result.pre_rollback_archive = restored.pre_rollback_archive
+            reporter.info(
+                "restored; previous state archived to "
+                f"{_relative(ws, restored.pre_rollback_archive)}",
+                event="rollback_step",
+            )
+            step = "migrate"
+            result.migration_from = current_version(ws, env)
+            if isinstance(target, str):
+                migrate_to(ws, env, target, clock=clock, reporter=reporter,
+                           timeout=command_timeout(config))  # fmt: skip
+            result.migration_to = current_version(ws, env)
+            step = "start"
+            config = load_env_config(ws, env)  # the restored config is the one to run with
+            record = read_release(ws, env) or {}
+            result.to_release = record.get("release_id")
+            started = supervisor.start(ws, env, config, environ=self.environ, clock=clock,
+                                       reporter=reporter, git_commit=record.get("git_commit"))  # fmt: skip
+            step = "health"
+            consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3))
+            restored_config = config
 
-    entry: dict[str, Any] = {
-        "type": "rollback",
-        "at": iso_utc(clock.now()),
-        "environment": env,
-        "ok": ok,
-        "automatic": automatic,
-        "reason": reason,
-        "backup": _relative(ws, result.backup),
-        "pre_rollback_archive": _relative(ws, result.pre_rollback_archive)
-        if result.pre_rollback_archive
-        else None,
-        "rolled_back_release": result.from_release,
-        "release_id": result.to_release,
-        "migration_version": result.migration_to,
-    }
-    if ok:
-        entry["release_backup"] = _relative(ws, result.backup)
-    if error:
-        entry["error"] = error
-    append_history(ws, env, entry)
+            def alive() -> bool:
+                return supervisor.status(ws, env, restored_config, clock=clock).running
+
+            waited = wait_healthy(config, clock=clock, reporter=reporter, consecutive=consecutive,
+                                  is_alive=alive if started.pid is not None else None)  # fmt: skip
+            result.health_checks = waited.attempts
+            if not waited.ok:
+                raise CheckFailed(f"not healthy after the rollback: {waited.detail}")
+        except DhashError as exc:
+            message = f"rollback of '{env}' failed at step '{step}': {exc.message}"
+            self.record(ok=False, error=message)
+            self.page("critical", message)
+            raise RollbackFailed(
+                message, tip="an operator must restore service by hand now"
+            ) from None
+        self.record(ok=True)
+        message = (f"'{env}' rolled back to {_relative(ws, self.source)} "
+                   f"(release {result.to_release}); healthy ({consecutive} consecutive OK)")  # fmt: skip
+        reporter.info(message, event="rollback_done")
+        self.page("rollback", message + (f"; reason: {self.reason}" if self.reason else ""))
+        return result
+
+    # --- telling ------------------------------------------------------------------------------
+    def page(self, kind: str, message: str) -> None:
+        from dhash_gha.paging import page
+
+        details = {"release": self.result.from_release or "", "reason": self.reason or message,
+                   "backup": _relative(self.ws, self.source)}  # fmt: skip
+        page(self.ws, self.env, kind, message, environ=self.environ, clock=self.clock,
+             reporter=self.reporter, details=details)  # fmt: skip
+
+    def record(self, *, ok: bool, error: str = "") -> None:
+        from dhash_gha.release import append_history
+
+        result, ws = self.result, self.ws
+        archive = result.pre_rollback_archive
+        entry: dict[str, Any] = {
+            "type": "rollback",
+            "at": iso_utc(self.clock.now()),
+            "environment": self.env,
+            "ok": ok,
+            "automatic": self.automatic,
+            "reason": self.reason,
+            "backup": _relative(ws, result.backup),
+            "pre_rollback_archive": _relative(ws, archive) if archive else None,
+            "rolled_back_release": result.from_release,
+            "release_id": result.to_release,
+            "migration_version": result.migration_to,
+        }
+        if ok:
+            entry["release_backup"] = _relative(ws, result.backup)  # this release's tree, exactly
+        if error:
+            entry["error"] = error
+        append_history(ws, self.env, entry)

@@ -306,3 +306,27 @@ def test_manual_tar_backup_needs_unverified(
     assert _health_ok(ws_root)
     log = next((ws_root / "logs").glob("rollback_production_*.log")).read_text(encoding="utf-8")
     assert "unverified=true" in log and "UNVERIFIED" in err
+
+
+def test_automatic_rollback_to_a_bad_backup_pages_and_touches_nothing(
+    example_workspace: Path,
+) -> None:
+    from dhash_gha.backup import create_backup
+    from dhash_gha.clock import SystemClock
+    from dhash_gha.errors import RollbackFailed
+    from dhash_gha.reporter import Reporter
+    from dhash_gha.rollback import rollback
+
+    ws = Workspace.at(example_workspace)
+    quiet = Reporter({}, quiet=True)
+    made = create_backup(ws, ENV, clock=SystemClock(), reporter=quiet)
+    data = bytearray(made.path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    made.path.write_bytes(bytes(data))
+    before = fingerprint(example_workspace, skip=("notifications/",))
+    with pytest.raises(RollbackFailed, match=r"does not verify.*nothing was touched"):
+        rollback(ws, ENV, backup="latest", environ={}, clock=SystemClock(), reporter=quiet,
+                 force=True, automatic=True, release_id="r-bad")  # fmt: skip
+    assert fingerprint(example_workspace, skip=("notifications/",)) == before
+    pages = [json.loads(p.read_text()) for p in ws.notifications_dir.glob("*.json")]
+    assert any("critical" in json.dumps(p) and made.path.name in json.dumps(p) for p in pages)
