@@ -10,20 +10,40 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import struct
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 CHUNK = 1024 * 1024
-PROBE = 64 * 1024
+PROBE = 16 * 1024
 INCOMPRESSIBLE = 0.9  # a probe that shrinks less than 10 % is stored
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0
+_STORED_BLOCK = 65535
+
+
+def stored_member(data: bytes) -> bytes:
+    """A gzip member holding ``data`` in stored deflate blocks: a copy, not a compression."""
+    view = memoryview(data)
+    parts: list[bytes | memoryview] = [_GZIP_HEADER]
+    if not data:
+        parts.append(b"\x01\x00\x00\xff\xff")
+    for at in range(0, len(data), _STORED_BLOCK):
+        piece = view[at : at + _STORED_BLOCK]
+        final = at + _STORED_BLOCK >= len(data)
+        parts.append(struct.pack("<BHH", 1 if final else 0, len(piece), len(piece) ^ 0xFFFF))
+        parts.append(piece)
+    parts.append(struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF))
+    return b"".join(parts)
 
 
 def _member(data: bytes, level: int) -> bytes:
     probe = data[:PROBE]
     if probe and len(zlib.compress(probe, 1)) > INCOMPRESSIBLE * len(probe):
-        level = 0
+        return stored_member(data)
     return gzip.compress(data, compresslevel=level, mtime=0)
 
 
@@ -38,10 +58,16 @@ class ParallelGzipWriter:
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers))
         self._pending: deque[Future[bytes]] = deque()
         self._window = max(2, workers * 2)
+        self._written = 0
         self.closed = False
+
+    def tell(self) -> int:
+        """Uncompressed bytes written so far (tarfile asks)."""
+        return self._written
 
     def write(self, data: bytes) -> int:
         self._buffer += data
+        self._written += len(data)
         while len(self._buffer) >= CHUNK:
             self._submit(bytes(self._buffer[:CHUNK]))
             del self._buffer[:CHUNK]

@@ -51,7 +51,7 @@ def write_pre_rollback(
             packed = ParallelGzipWriter(
                 raw, workers=workers or os.cpu_count() or 1, level=GZIP_LEVEL
             )
-            with tarfile.open(fileobj=packed, mode="w|") as archive:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=packed, mode="w") as archive:  # type: ignore[call-overload]
                 for item in items:
                     path = ws.root.joinpath(*item.split("/"))
                     if os.path.lexists(path):

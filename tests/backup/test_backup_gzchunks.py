@@ -65,3 +65,11 @@ def test_pre_rollback_archive_reads_with_tar_and_python(tmp_path: Path) -> None:
     )
     second = write_pre_rollback(ws, "production", ["src"], [], START)
     assert second.name == "pre_rollback_production_20260301_120001.tar.gz"
+
+
+def test_stored_members_are_valid_gzip_at_block_edges() -> None:
+    from dhash_gha.backup.gzchunks import stored_member
+
+    for size in (0, 1, 65534, 65535, 65536, 3 * 65535 + 7):
+        data = os.urandom(size)
+        assert gzip.decompress(stored_member(data)) == data
