@@ -13,6 +13,7 @@ the gates judge what was observed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -38,6 +39,7 @@ def increase(values: Sequence[float]) -> float:
 
 def ratio_percent(numerator: float, denominator: float) -> float | None:
     """``100 * numerator / denominator``; None when nothing was attempted."""
-    if denominator <= 0:
+    if not denominator > 0:  # also NaN: an infinite counter minus itself
         return None
-    return 100.0 * numerator / denominator
+    ratio = 100.0 * numerator / denominator
+    return None if math.isnan(ratio) else ratio

@@ -193,8 +193,9 @@ def _too_few(gate: GateSpec, found: int, window: Sequence[Sample]) -> Measuremen
 
 def _latest_error(gate: GateSpec, window: Sequence[Sample]) -> str:
     for sample in reversed(window):
-        if gate.source in sample.errors:
-            return sample.errors[gate.source]
+        message = sample.errors.get(gate.source)
+        if message:
+            return message
     return ""
 
 

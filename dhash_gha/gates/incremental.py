@@ -49,7 +49,7 @@ class _Window:
 
     def note_error(self, sample: Sample) -> None:
         message = sample.errors.get(self.gate.source)
-        if message is not None:
+        if message:
             self._last_error = (sample.at, message)
 
     def too_few(self, found: int, cutoff: float) -> Measurement:
@@ -260,6 +260,21 @@ class _HistogramTracker(_Window):
         return Measurement(value_ms, found)
 
 
+def measurement_key(gate: GateSpec) -> tuple[object, ...]:
+    """What a gate's measurement depends on: not its threshold, action or no-data policy."""
+    return (
+        gate.kind,
+        gate.source,
+        gate.value_key,
+        gate.metric,
+        gate.numerator,
+        gate.denominator,
+        gate.quantile,
+        gate.window_seconds,
+        gate.min_samples,
+    )
+
+
 def _tracker_for(gate: GateSpec) -> _Tracker:
     if gate.window_seconds <= 0:
         return _LatestOnly(gate)
@@ -276,7 +291,17 @@ class IncrementalEvaluator:
 
     def __init__(self, gates: Sequence[GateSpec]) -> None:
         self.gates = list(gates)
-        self._trackers = [_tracker_for(gate) for gate in self.gates]
+        # Gates that measure the same thing (they may differ in threshold, action or policy,
+        # as a candidate config usually does) share one tracker.
+        shared: dict[tuple[object, ...], int] = {}
+        self._trackers: list[_Tracker] = []
+        self._tracker_of: list[int] = []
+        for gate in self.gates:
+            key = measurement_key(gate)
+            if key not in shared:
+                shared[key] = len(self._trackers)
+                self._trackers.append(_tracker_for(gate))
+            self._tracker_of.append(shared[key])
         self._newest: float | None = None
         self._now: float | None = None
 
@@ -296,7 +321,8 @@ class IncrementalEvaluator:
         if self._now is not None and now < self._now:
             raise ValueError(f"now {now} went back from {self._now}")
         self._now = now
-        return [tracker.measure(now) for tracker in self._trackers]
+        measured = [tracker.measure(now) for tracker in self._trackers]
+        return [measured[index] for index in self._tracker_of]
 
     def evaluate(self, now: float, baseline: Sample | None = None) -> list[GateVerdict]:
         """Each gate's verdict at ``now``: equal to ``evaluate_gates`` over every pushed sample."""

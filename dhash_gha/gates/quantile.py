@@ -51,6 +51,8 @@ def bucket_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> float:
         start = bounds[b - 1]
         count -= counts[b - 1]
         rank -= counts[b - 1]
+    if count == 0:  # only for q = 0 over empty lowest buckets: Go's 0/0, a NaN
+        return math.nan
     return start + (end - start) * (rank / count)
 
 

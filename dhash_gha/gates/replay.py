@@ -169,18 +169,29 @@ class ConfigOutcome:
 
 def replay_run(run: MonitorRun, gates: Sequence[GateSpec]) -> ConfigOutcome:
     """Every gate at every poll of ``run``: first firings and per-gate counts."""
-    outcome = ConfigOutcome()
-    evaluator = IncrementalEvaluator(gates)
+    (outcome,) = replay_configs(run, [gates])
+    return outcome
+
+
+def replay_configs(run: MonitorRun, configs: Sequence[Sequence[GateSpec]]) -> list[ConfigOutcome]:
+    """``replay_run`` for several configs in one pass (gates measuring the same share work)."""
+    every = [gate for gates in configs for gate in gates]
+    owner = [index for index, gates in enumerate(configs) for _ in gates]
+    outcomes = [ConfigOutcome() for _ in configs]
+    evaluator = IncrementalEvaluator(every)
     baselines = [
-        baseline_value(gate, run.baseline) if run.baseline is not None else None for gate in gates
+        baseline_value(gate, run.baseline) if run.baseline is not None else None for gate in every
     ]
-    limits = [limit_for(gate, base) for gate, base in zip(gates, baselines, strict=True)]
-    fired: set[str] = set()
+    limits = [limit_for(gate, base) for gate, base in zip(every, baselines, strict=True)]
+    fired: list[set[str]] = [set() for _ in configs]
     start = run.polls[0].sample.at if run.polls else 0.0
     for index, record in enumerate(run.polls):
         evaluator.push(record.sample)
         measured = evaluator.measure(record.sample.at)
-        for gate, m, base, limit in zip(gates, measured, baselines, limits, strict=True):
+        for gate, m, base, limit, which in zip(
+            every, measured, baselines, limits, owner, strict=True
+        ):
+            outcome = outcomes[which]
             status = decide(gate, m.value, limit)
             logged = record.recorded.get(gate.name)
             if logged is not None and logged != status:
@@ -192,8 +203,8 @@ def replay_run(run: MonitorRun, gates: Sequence[GateSpec]) -> ConfigOutcome:
             if status != "fail":
                 continue
             outcome.failed_polls[gate.name] = outcome.failed_polls.get(gate.name, 0) + 1
-            if gate.name not in fired:
-                fired.add(gate.name)
+            if gate.name not in fired[which]:
+                fired[which].add(gate.name)
                 verdict = judge(gate, m, base)
                 outcome.firings.append(
                     Firing(
@@ -206,7 +217,7 @@ def replay_run(run: MonitorRun, gates: Sequence[GateSpec]) -> ConfigOutcome:
                         ts=record.ts,
                     )
                 )
-    return outcome
+    return outcomes
 
 
 @dataclass
@@ -272,9 +283,10 @@ def replay(
     candidate_label: str | None = None,
 ) -> ReplayReport:
     runs: list[RunReplay] = []
+    configs = [current] if candidate is None else [current, candidate]
     for run in parsed.finished_runs(env):
-        now = replay_run(run, current)
-        then = replay_run(run, candidate) if candidate is not None else None
+        outcomes = replay_configs(run, configs)
+        now, then = outcomes[0], (outcomes[1] if candidate is not None else None)
         runs.append(RunReplay(run, now, then, compare(now, then)))
     return ReplayReport(
         env=env,

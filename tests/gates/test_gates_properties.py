@@ -280,3 +280,40 @@ def test_incremental_evaluator_equals_engine(
         assert evaluator.evaluate(now, baseline) == evaluate_gates(
             gates, seen, now=now, baseline=baseline
         )
+
+
+wild = st.floats(allow_nan=True, allow_infinity=True)
+keys = st.sampled_from(
+    ["health_ok", "queue_items", NUM, DEN, gate_key("g")]
+    + [bucket_key(HIST, b) for b in BOUNDS]
+    + [f"{HIST}_bucket:-1.0", f"{HIST}_bucket:NaN"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(gate_specs(), min_size=1, max_size=3),
+    st.lists(
+        st.builds(
+            Sample,
+            at=st.floats(-1e6, 1e6),
+            values=st.dictionaries(keys, wild, max_size=8),
+            errors=st.dictionaries(st.sampled_from(["health", "metrics"]), st.text(max_size=5)),
+        ),
+        max_size=12,
+    ),
+    st.floats(-1e6, 1e6),
+)
+def test_engine_never_crashes_on_wild_values(
+    gates: list[GateSpec], samples: list[Sample], now: float
+) -> None:
+    verdicts = evaluate_gates(gates, samples, now=now, baseline=samples[0] if samples else None)
+    for verdict in verdicts:
+        assert verdict.status in ("pass", "fail", "inconclusive")
+        assert verdict.value is None or not math.isnan(verdict.value)
+        assert verdict.reason
+    evaluator = IncrementalEvaluator(gates)
+    for sample in sorted(samples, key=lambda s: s.at):
+        evaluator.push(sample)
+    if not samples or now >= max(s.at for s in samples):
+        assert evaluator.evaluate(now) == evaluate_gates(gates, samples, now=now)

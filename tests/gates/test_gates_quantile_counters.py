@@ -87,6 +87,9 @@ def test_increase_of_fewer_than_two_values_is_zero() -> None:
 def test_ratio_percent_without_attempts_is_none() -> None:
     assert ratio_percent(0, 0) is None
     assert ratio_percent(1, 20) == 5.0
+    assert ratio_percent(1, math.nan) is None
+    assert ratio_percent(INF, INF) is None
+    assert ratio_percent(increase([INF, INF]), 10) is None
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -113,7 +116,9 @@ def reference_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
     if index == len(bounds) - 1:
         return bounds[-2]
     if index == 0:
-        return bounds[0] if bounds[0] <= 0 else bounds[0] * (rank / counts[0])
+        if bounds[0] <= 0:
+            return bounds[0]
+        return math.nan if counts[0] == 0 else bounds[0] * (rank / counts[0])
     low, below = bounds[index - 1], counts[index - 1]
     return low + (bounds[index] - low) * ((rank - below) / (counts[index] - below))
 
