@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from dhash_gha.clock import Clock, iso_utc, utc_stamp
 from dhash_gha.deploy_plan import BackupChoice, choose_pre_deploy_backup
@@ -114,29 +114,29 @@ def deploy(
     if snapshot and not (ws.root / snapshot).is_file():
         reporter.warning(f"the running release's snapshot {snapshot} is gone (pruned?)")
         snapshot = None
-    latest = ws.backups(env)[0] if ws.backups(env) else None
+    backups = ws.backups(env)
     choice = choose_pre_deploy_backup(
         running,
         tree,
         snapshot,
         no_backup=no_backup,
-        latest=_rel(ws, latest) if latest else None,
+        latest=_rel(ws, backups[0]) if backups else None,
     )
-    result = DeployResult(release_id, dry_run, snapshot=not no_backup)
+    run = _Deploy(
+        ws,
+        env,
+        config,
+        environ,
+        clock,
+        reporter,
+        running,
+        commit,
+        tree,
+        DeployResult(release_id, dry_run, snapshot=not no_backup),
+    )
     if dry_run:
-        return _plan(
-            ws,
-            env,
-            config,
-            result,
-            choice,
-            running,
-            environ,
-            clock,
-            reporter,
-            no_backup,
-            no_monitor,
-            skip_preflight,
+        return run.show_plan(
+            choice, no_backup=no_backup, no_monitor=no_monitor, skips=skip_preflight
         )
     from dhash_gha.lock import environment_lock
     from dhash_gha.rollback import log_to
@@ -148,323 +148,333 @@ def deploy(
         reporter.event("deploy_start", release=release_id, git_commit=commit or "")
         stage = "preflight"
         try:
-            _preflight(ws, env, environ, clock, reporter, skip_preflight)
+            run.preflight(skip_preflight)
             stage = "backup"
-            result.pre_deploy_backup = _pre_deploy_backup(ws, env, choice, clock, reporter)
+            run.pre_deploy_backup(choice)
             stage = "build"
-            _build(ws, env, config, environ, clock, reporter)
+            run.build()
         except DhashError as exc:
-            _record_refusal(ws, env, release_id, stage, exc.message, clock)
+            run.record_refusal(stage, exc.message)
             raise
-        _switch(ws, env, config, result, running, commit, tree, environ, clock, reporter)
-    if not no_monitor:
-        _monitor(ws, env, environ, clock, reporter)
-    else:
+        run.switch()
+    if no_monitor:
         reporter.info("monitoring not started (--no-monitor)", event="monitor_skipped")
-    return result
+    else:
+        run.monitor()
+    return run.result
 
 
-def _record_refusal(
-    ws: Workspace, env: str, release_id: str, stage: str, error: str, clock: Clock
-) -> None:
-    """History line for a deploy that stopped before touching the running release."""
-    from dhash_gha.release import append_history
+@dataclass
+class _Deploy:
+    """One deploy's inputs, shared by its steps."""
 
-    append_history(ws, env, {"type": "deploy", "at": iso_utc(clock.now()), "environment": env,
-                             "ok": False, "release_id": release_id, "stage": stage,
-                             "error": error, "running_release_untouched": True})  # fmt: skip
+    ws: Workspace
+    env: str
+    config: Mapping[str, Any]
+    environ: Mapping[str, str]
+    clock: Clock
+    reporter: Reporter
+    running: Mapping[str, Any] | None
+    commit: str | None
+    tree: str
+    result: DeployResult
 
+    # --- before the running release is touched ----------------------------------------------
+    def preflight(self, skips: Sequence[str]) -> None:
+        from dhash_gha.preflight import run_preflight
 
-def _preflight(
-    ws: Workspace,
-    env: str,
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-    skips: Sequence[str],
-) -> None:
-    from dhash_gha.preflight import run_preflight
-
-    with reporter.group(f"preflight: {env}"):
-        results = run_preflight(ws, env, environ=environ, clock=clock, reporter=reporter)
+        reporter = self.reporter
+        with reporter.group(f"preflight: {self.env}"):
+            results = run_preflight(
+                self.ws, self.env, environ=self.environ, clock=self.clock, reporter=reporter
+            )
+            for check in results:
+                reporter.info(check.line(), event="preflight_check", check=check.name, ok=check.ok)
         for check in results:
-            reporter.info(check.line(), event="preflight_check", check=check.name, ok=check.ok)
-    blocking = [c for c in results if not c.ok and c.name not in skips]
-    for check in results:
-        if not check.ok and check.name in skips:
-            reporter.warning(
-                f"preflight check '{check.name}' failed and is skipped "
-                f"(--skip-preflight): {check.detail}"
-            )
-    if blocking:
-        first = blocking[0]
-        raise CheckFailed(
-            f"preflight failed: {', '.join(c.name for c in blocking)} — {first.detail}; "
-            "nothing was deployed",
-            tip=(first.fix or "fix it") + f" (or, knowingly: --skip-preflight {first.name})",
-        )
-
-
-def _pre_deploy_backup(
-    ws: Workspace, env: str, choice: BackupChoice, clock: Clock, reporter: Reporter
-) -> str | None:
-    reporter.info(f"pre-deploy backup: {choice.why}", event="pre_deploy_backup")
-    if not choice.create:
-        if choice.reuse is None:
-            reporter.warning("no pre-deploy backup: a failed release cannot be rolled back")
-            return None
-        from dhash_gha.backup import verify_backup
-
-        verify_backup(ws.root / choice.reuse)
-        reporter.info(f"pre-deploy backup {choice.reuse} verifies")
-        return choice.reuse
-    from dhash_gha.backup import create_backup
-
-    made = create_backup(ws, env, clock=clock, reporter=reporter)
-    reporter.info(f"pre-deploy backup: {_rel(ws, made.path)}", event="backup_created")
-    return _rel(ws, made.path)
-
-
-def _build(
-    ws: Workspace,
-    env: str,
-    config: Mapping[str, Any],
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-) -> None:
-    from dhash_gha.procs import expand, run_command
-    from dhash_gha.supervisor import component_cwd, placeholders
-
-    mask_configured_secrets(config, environ, reporter)
-    timeout = float(config["component"].get("command_timeout_seconds", 600))
-    for label in ("install_command", "build_command"):
-        argv = config["component"].get(label)
-        if not argv:
-            continue
-        with reporter.group(label.replace("_command", "")):
-            run_command(
-                label.replace("_command", ""),
-                expand(argv, placeholders(ws, env, config)),
-                cwd=component_cwd(ws, config),
-                environ=environ,
-                timeout=timeout,
-                clock=clock,
-                reporter=reporter,
+            if not check.ok and check.name in skips:
+                reporter.warning(
+                    f"preflight check '{check.name}' failed and is skipped "
+                    f"(--skip-preflight): {check.detail}"
+                )
+        blocking = [c for c in results if not c.ok and c.name not in skips]
+        if blocking:
+            first = blocking[0]
+            raise CheckFailed(
+                f"preflight failed: {', '.join(c.name for c in blocking)} — {first.detail}; "
+                "nothing was deployed",
+                tip=(first.fix or "fix it") + f" (or, knowingly: --skip-preflight {first.name})",
             )
 
-
-def _switch(
-    ws: Workspace,
-    env: str,
-    config: Mapping[str, Any],
-    result: DeployResult,
-    running: Mapping[str, Any] | None,
-    commit: str | None,
-    tree: str,
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-) -> None:
-    from dhash_gha import supervisor
-    from dhash_gha.migrate import command_timeout, current_version, migrate
-    from dhash_gha.readiness import wait_healthy
-
-    supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
-    try:
-        migrate(ws, env, "forward", clock=clock, reporter=reporter, timeout=command_timeout(config))
-        printed_before = supervisor.output_size(ws, env)
-        started = supervisor.start(
-            ws, env, config, environ=environ, clock=clock, reporter=reporter, git_commit=commit
-        )
-        waited = wait_healthy(
-            config,
-            clock=clock,
-            reporter=reporter,
-            is_alive=(lambda: supervisor.status(ws, env, config, clock=clock).running)
-            if started.pid is not None
-            else None,
-        )
-        failure = None if waited.ok else f"never became healthy: {waited.detail}"
-        if failure and started.pid is not None:
-            tail = supervisor.output_tail(ws, env, 5, since=printed_before)
-            if tail:
-                failure += " — last output: " + " | ".join(tail)
-    except DhashError as exc:
-        failure = exc.message
-    if failure:
-        _failed_release(ws, env, config, result, running, failure, environ, clock, reporter)
-    result.migration_version = current_version(ws, env)
-    _record(ws, env, config, result, commit, tree, environ, clock, reporter)
-
-
-def _record(
-    ws: Workspace,
-    env: str,
-    config: Mapping[str, Any],
-    result: DeployResult,
-    commit: str | None,
-    tree: str,
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-) -> None:
-    from dhash_gha.paging import page
-    from dhash_gha.release import append_history, config_digest, write_release
-
-    record = {
-        "release_id": result.release_id,
-        "git_commit": commit,
-        "deployed_at": iso_utc(clock.now()),
-        "pre_deploy_backup": result.pre_deploy_backup,
-        "migration_version": result.migration_version,
-        "config_sha256": config_digest(ws, env),
-        "tree_sha256": tree,
-    }
-    write_release(ws, env, record)
-    if result.snapshot:
-        try:
+    def pre_deploy_backup(self, choice: BackupChoice) -> None:
+        reporter = self.reporter
+        reporter.info(f"pre-deploy backup: {choice.why}", event="pre_deploy_backup")
+        if choice.create:
             from dhash_gha.backup import create_backup
 
-            snapshot = create_backup(ws, env, clock=clock, reporter=reporter)
-            result.release_backup = _rel(ws, snapshot.path)
+            made = create_backup(self.ws, self.env, clock=self.clock, reporter=reporter)
+            self.result.pre_deploy_backup = _rel(self.ws, made.path)
             reporter.info(
-                f"release snapshot (the next deploy's rollback target): {result.release_backup}",
-                event="release_snapshot",
+                f"pre-deploy backup: {self.result.pre_deploy_backup}", event="backup_created"
             )
+        elif choice.reuse is None:
+            reporter.warning("no pre-deploy backup: a failed release cannot be rolled back")
+        else:
+            from dhash_gha.backup import verify_backup
+
+            verify_backup(self.ws.root / choice.reuse)
+            reporter.info(f"pre-deploy backup {choice.reuse} verifies")
+            self.result.pre_deploy_backup = choice.reuse
+
+    def build(self) -> None:
+        from dhash_gha.migrate import command_timeout
+        from dhash_gha.procs import expand, run_command
+        from dhash_gha.supervisor import component_cwd, placeholders
+
+        mask_configured_secrets(self.config, self.environ, self.reporter)
+        values = placeholders(self.ws, self.env, self.config)
+        for key in ("install_command", "build_command"):
+            argv = self.config["component"].get(key)
+            if not argv:
+                continue
+            label = key.replace("_command", "")
+            with self.reporter.group(label):
+                run_command(
+                    label,
+                    expand(argv, values),
+                    cwd=component_cwd(self.ws, self.config),
+                    environ=self.environ,
+                    timeout=command_timeout(self.config),
+                    clock=self.clock,
+                    reporter=self.reporter,
+                )
+
+    def record_refusal(self, stage: str, error: str) -> None:
+        """History line for a deploy that stopped before touching the running release."""
+        from dhash_gha.release import append_history
+
+        append_history(
+            self.ws,
+            self.env,
+            {
+                "type": "deploy",
+                "at": iso_utc(self.clock.now()),
+                "environment": self.env,
+                "ok": False,
+                "release_id": self.result.release_id,
+                "stage": stage,
+                "error": error,
+                "running_release_untouched": True,
+            },
+        )
+
+    # --- the switch ------------------------------------------------------------------------
+    def switch(self) -> None:
+        """Stop the old component, migrate, start the new one and wait for it to be healthy."""
+        from dhash_gha import supervisor
+        from dhash_gha.migrate import command_timeout, current_version, migrate
+        from dhash_gha.readiness import wait_healthy
+
+        ws, env, config, clock, reporter = self.ws, self.env, self.config, self.clock, self.reporter
+        supervisor.stop(ws, env, config, environ=self.environ, clock=clock, reporter=reporter)
+        try:
+            migrate(
+                ws, env, "forward", clock=clock, reporter=reporter, timeout=command_timeout(config)
+            )
+            printed_before = supervisor.output_size(ws, env)
+            started = supervisor.start(
+                ws,
+                env,
+                config,
+                environ=self.environ,
+                clock=clock,
+                reporter=reporter,
+                git_commit=self.commit,
+            )
+
+            def alive() -> bool:
+                return supervisor.status(ws, env, config, clock=clock).running
+
+            waited = wait_healthy(
+                config,
+                clock=clock,
+                reporter=reporter,
+                is_alive=alive if started.pid is not None else None,
+            )
+            failure = None if waited.ok else f"never became healthy: {waited.detail}"
+            if failure and started.pid is not None:
+                tail = supervisor.output_tail(ws, env, 5, since=printed_before)
+                if tail:
+                    failure += " — last output: " + " | ".join(tail)
         except DhashError as exc:
-            reporter.warning(
-                f"no snapshot of the new release: {exc.message} (the next deploy "
-                "will back up the tree as it finds it)"
-            )
-    append_history(
-        ws,
-        env,
-        {
-            "type": "deploy",
-            "at": record["deployed_at"],
-            "environment": env,
-            "ok": True,
-            **record,
-            "release_backup": result.release_backup,
-        },
-    )
-    message = f"release {result.release_id} deployed to '{env}' and healthy"
-    reporter.info(message, event="deploy_done", release=result.release_id)
-    reporter.set_output("release_id", result.release_id)
-    page(
-        ws,
-        env,
-        "deploy",
-        message,
-        environ=environ,
-        clock=clock,
-        reporter=reporter,
-        details={"release": result.release_id, "backup": result.pre_deploy_backup or ""},
-    )
+            failure = exc.message
+        if failure:
+            self.failed_release(failure)
+        self.result.migration_version = current_version(ws, env)
+        self.record()
 
+    def record(self) -> None:
+        """Release record, snapshot, history and the deploy notification."""
+        from dhash_gha.paging import page
+        from dhash_gha.release import append_history, config_digest, write_release
 
-def _failed_release(
-    ws: Workspace,
-    env: str,
-    config: Mapping[str, Any],
-    result: DeployResult,
-    running: Mapping[str, Any] | None,
-    failure: str,
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-) -> None:
-    from dhash_gha import supervisor
-    from dhash_gha.release import append_history
-    from dhash_gha.rollback import rollback
-
-    reporter.error(f"release {result.release_id} {failure}")
-    append_history(
-        ws,
-        env,
-        {
-            "type": "deploy",
-            "at": iso_utc(clock.now()),
-            "environment": env,
-            "ok": False,
+        ws, env, result, reporter = self.ws, self.env, self.result, self.reporter
+        record = {
             "release_id": result.release_id,
-            "error": failure,
+            "git_commit": self.commit,
+            "deployed_at": iso_utc(self.clock.now()),
             "pre_deploy_backup": result.pre_deploy_backup,
-        },
-    )
-    if running is None or result.pre_deploy_backup is None:
-        supervisor.stop(ws, env, config, environ=environ, clock=clock, reporter=reporter)
-        what = "no release ran before it" if running is None else "there is no pre-deploy backup"
-        raise CheckFailed(
-            f"release {result.release_id} {failure}; {what}, so there is nothing to roll back "
-            "to: the component is stopped",
-            tip="fix the release and deploy again",
+            "migration_version": result.migration_version,
+            "config_sha256": config_digest(ws, env),
+            "tree_sha256": self.tree,
+        }
+        write_release(ws, env, record)
+        if result.snapshot:
+            self.snapshot()
+        append_history(
+            ws,
+            env,
+            {
+                "type": "deploy",
+                "at": record["deployed_at"],
+                "environment": env,
+                "ok": True,
+                **record,
+                "release_backup": result.release_backup,
+            },
         )
-    reporter.info(
-        f"rolling back automatically to {result.pre_deploy_backup}", event="automatic_rollback"
-    )
-    done = rollback(
-        ws,
-        env,
-        backup=result.pre_deploy_backup,
-        environ=environ,
-        clock=clock,
-        reporter=reporter,
-        force=True,
-        automatic=True,
-        reason=f"release {result.release_id} {failure}",
-        release_id=result.release_id,
-        lock_held=True,
-    )
-    raise RollbackPerformed(
-        f"release {result.release_id} {failure}; rolled back automatically to "
-        f"{result.pre_deploy_backup}: release {done.to_release} is healthy again",
-        tip=f"fix the release (see logs/deploy_{env}_*.log and the component's output in "
-        f"{_rel(ws, ws.component_output(env))}), then deploy again",
-    )
+        message = f"release {result.release_id} deployed to '{env}' and healthy"
+        reporter.info(message, event="deploy_done", release=result.release_id)
+        reporter.set_output("release_id", result.release_id)
+        page(
+            ws,
+            env,
+            "deploy",
+            message,
+            environ=self.environ,
+            clock=self.clock,
+            reporter=reporter,
+            details={"release": result.release_id, "backup": result.pre_deploy_backup or ""},
+        )
 
+    def snapshot(self) -> None:
+        """Back up the tree exactly as it now runs: the next deploy's rollback target."""
+        from dhash_gha.backup import create_backup
 
-def _monitor(
-    ws: Workspace, env: str, environ: Mapping[str, str], clock: Clock, reporter: Reporter
-) -> None:
-    try:
-        from dhash_gha.monitor import run_monitor
-    except ImportError:
+        try:
+            made = create_backup(self.ws, self.env, clock=self.clock, reporter=self.reporter)
+        except DhashError as exc:
+            self.reporter.warning(
+                f"no snapshot of the new release: {exc.message} (the next "
+                "deploy will back up the tree as it finds it)"
+            )
+            return
+        self.result.release_backup = _rel(self.ws, made.path)
+        self.reporter.info(
+            f"release snapshot (the next deploy's rollback target): {self.result.release_backup}",
+            event="release_snapshot",
+        )
+
+    def failed_release(self, failure: str) -> NoReturn:
+        """Roll back to the pre-deploy backup (or stop, when nothing ran before)."""
+        from dhash_gha import supervisor
+        from dhash_gha.release import append_history
+        from dhash_gha.rollback import rollback
+
+        ws, env, result, reporter = self.ws, self.env, self.result, self.reporter
+        reporter.error(f"release {result.release_id} {failure}")
+        append_history(
+            ws,
+            env,
+            {
+                "type": "deploy",
+                "at": iso_utc(self.clock.now()),
+                "environment": env,
+                "ok": False,
+                "release_id": result.release_id,
+                "error": failure,
+                "pre_deploy_backup": result.pre_deploy_backup,
+            },
+        )
+        if self.running is None or result.pre_deploy_backup is None:
+            supervisor.stop(
+                ws, env, self.config, environ=self.environ, clock=self.clock, reporter=reporter
+            )
+            what = (
+                "no release ran before it"
+                if self.running is None
+                else "there is no pre-deploy backup"
+            )
+            raise CheckFailed(
+                f"release {result.release_id} {failure}; {what}, so there is nothing to roll "
+                "back to: the component is stopped",
+                tip="fix the release and deploy again",
+            )
         reporter.info(
-            "monitoring skipped: the monitor is not available in this version",
-            event="monitor_skipped",
+            f"rolling back automatically to {result.pre_deploy_backup}", event="automatic_rollback"
         )
-        return
-    run_monitor(ws, env, environ=environ, clock=clock, reporter=reporter, fresh=True)
+        done = rollback(
+            ws,
+            env,
+            backup=result.pre_deploy_backup,
+            environ=self.environ,
+            clock=self.clock,
+            reporter=reporter,
+            force=True,
+            automatic=True,
+            reason=f"release {result.release_id} {failure}",
+            release_id=result.release_id,
+            lock_held=True,
+        )
+        raise RollbackPerformed(
+            f"release {result.release_id} {failure}; rolled back automatically to "
+            f"{result.pre_deploy_backup}: release {done.to_release} is healthy again",
+            tip=f"fix the release (see logs/deploy_{env}_*.log and the component's output in "
+            f"{_rel(ws, ws.component_output(env))}), then deploy again",
+        )
 
+    # --- after ------------------------------------------------------------------------------
+    def monitor(self) -> None:
+        try:
+            from dhash_gha.monitor import run_monitor
+        except ImportError:
+            self.reporter.info(
+                "monitoring skipped: the monitor is not available in this version",
+                event="monitor_skipped",
+            )
+            return
+        run_monitor(
+            self.ws,
+            self.env,
+            environ=self.environ,
+            clock=self.clock,
+            reporter=self.reporter,
+            fresh=True,
+        )
 
-def _plan(
-    ws: Workspace,
-    env: str,
-    config: Mapping[str, Any],
-    result: DeployResult,
-    choice: BackupChoice,
-    running: Mapping[str, Any] | None,
-    environ: Mapping[str, str],
-    clock: Clock,
-    reporter: Reporter,
-    no_backup: bool,
-    no_monitor: bool,
-    skips: Sequence[str],
-) -> DeployResult:
-    from dhash_gha.deploy_plan import plan_steps
+    def show_plan(
+        self, choice: BackupChoice, *, no_backup: bool, no_monitor: bool, skips: Sequence[str]
+    ) -> DeployResult:
+        from dhash_gha.deploy_plan import plan_steps
 
-    steps, checks = plan_steps(
-        ws, env, config, release_id=result.release_id, choice=choice, running=running,
-        environ=environ, clock=clock, reporter=reporter, no_backup=no_backup,
-        no_monitor=no_monitor, skips=skips,
-    )  # fmt: skip
-    result.plan = steps
-    reporter.info(f"deploy plan for '{env}' (dry run: nothing is changed):")
-    for number, step in enumerate(steps, 1):
-        reporter.info(f"  {number}. {step}")
-    for check in checks:
-        if not check.ok:
-            reporter.info(f"     {check.line()}")
-    return result
+        steps, checks = plan_steps(
+            self.ws,
+            self.env,
+            self.config,
+            release_id=self.result.release_id,
+            choice=choice,
+            running=self.running,
+            environ=self.environ,
+            clock=self.clock,
+            reporter=self.reporter,
+            no_backup=no_backup,
+            no_monitor=no_monitor,
+            skips=skips,
+        )
+        self.result.plan = steps
+        self.reporter.info(f"deploy plan for '{self.env}' (dry run: nothing is changed):")
+        for number, step in enumerate(steps, 1):
+            self.reporter.info(f"  {number}. {step}")
+        for check in checks:
+            if not check.ok:
+                self.reporter.info(f"     {check.line()}")
+        return self.result

@@ -143,8 +143,18 @@ def rollback(
     config = load_env_config(ws, env)
     source = resolve_backup(ws, env, backup)
     rolled_back = release_id or (read_release(ws, env) or {}).get("release_id")
-    run = _Rollback(ws, env, environ, clock, reporter, source, automatic, reason, unverified,
-                    RollbackResult(source, dry_run, rolled_back))  # fmt: skip
+    run = _Rollback(
+        ws,
+        env,
+        environ,
+        clock,
+        reporter,
+        source,
+        automatic,
+        reason,
+        unverified,
+        RollbackResult(source, dry_run, rolled_back),
+    )
     if not (force or automatic or dry_run):
         if confirm is None:
             raise BadInput(
@@ -171,14 +181,21 @@ def rollback(
     from dhash_gha.lock import environment_lock
 
     with log_to(reporter, ws.log_file("rollback", env, clock.now())):
-        reporter.event("rollback_start", backup=_relative(ws, source), automatic=automatic,
-                       reason=reason, release=rolled_back, unverified=unverified)  # fmt: skip
+        reporter.event(
+            "rollback_start",
+            backup=_relative(ws, source),
+            automatic=automatic,
+            reason=reason,
+            release=rolled_back,
+            unverified=unverified,
+        )
         if unverified and manifest is None:
             reporter.warning(f"restoring {source.name} UNVERIFIED (no checksum sidecar)")
         if lock_held:
             return run.perform(config, target)
-        with environment_lock(ws, env, "rollback", clock=clock, wait_seconds=lock_wait,
-                              reporter=reporter):  # fmt: skip
+        with environment_lock(
+            ws, env, "rollback", clock=clock, wait_seconds=lock_wait, reporter=reporter
+        ):
             return run.perform(config, target)
 
 
@@ -239,13 +256,19 @@ class _Rollback:
 
         if not isinstance(target, str):
             return
-        quiet = Reporter(self.environ, stream=io.StringIO(), err_stream=io.StringIO(),
-                         clock=self.clock, quiet=True)  # fmt: skip
+        quiet = Reporter(
+            self.environ,
+            stream=io.StringIO(),
+            err_stream=io.StringIO(),
+            clock=self.clock,
+            quiet=True,
+        )
         try:
             migrate_to(self.ws, self.env, target, dry_run=True, clock=self.clock, reporter=quiet)
         except IrreversibleMigration as exc:
-            self.refuse(f"{exc.message}; nothing was touched and the operator was paged",
-                        tip=exc.tip)  # fmt: skip
+            self.refuse(
+                f"{exc.message}; nothing was touched and the operator was paged", tip=exc.tip
+            )
         except DhashError as exc:
             if self.automatic:
                 self.refuse(f"cannot plan the migration to {target}: {exc.message}", tip=exc.tip)
@@ -289,12 +312,14 @@ class _Rollback:
         ws, env, clock, reporter, result = self.ws, self.env, self.clock, self.reporter, self.result
         step = "stop"
         try:
-            reporter.info(f"rolling '{env}' back to {_relative(ws, self.source)}",
-                          event="rollback_step")  # fmt: skip
+            reporter.info(
+                f"rolling '{env}' back to {_relative(ws, self.source)}", event="rollback_step"
+            )
             supervisor.stop(ws, env, config, environ=self.environ, clock=clock, reporter=reporter)
             step = "restore"
-            restored = restore_backup(ws, env, self.source, clock=clock, reporter=reporter,
-                                      unverified=self.unverified)  # fmt: skip
+            restored = restore_backup(
+                ws, env, self.source, clock=clock, reporter=reporter, unverified=self.unverified
+            )
             result.pre_rollback_archive = restored.pre_rollback_archive
             reporter.info(
                 "restored; previous state archived to "
@@ -304,15 +329,23 @@ class _Rollback:
             step = "migrate"
             result.migration_from = current_version(ws, env)
             if isinstance(target, str):
-                migrate_to(ws, env, target, clock=clock, reporter=reporter,
-                           timeout=command_timeout(config))  # fmt: skip
+                migrate_to(
+                    ws, env, target, clock=clock, reporter=reporter, timeout=command_timeout(config)
+                )
             result.migration_to = current_version(ws, env)
             step = "start"
             config = load_env_config(ws, env)  # the restored config is the one to run with
             record = read_release(ws, env) or {}
             result.to_release = record.get("release_id")
-            started = supervisor.start(ws, env, config, environ=self.environ, clock=clock,
-                                       reporter=reporter, git_commit=record.get("git_commit"))  # fmt: skip
+            started = supervisor.start(
+                ws,
+                env,
+                config,
+                environ=self.environ,
+                clock=clock,
+                reporter=reporter,
+                git_commit=record.get("git_commit"),
+            )
             step = "health"
             consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3))
             restored_config = config
@@ -320,8 +353,13 @@ class _Rollback:
             def alive() -> bool:
                 return supervisor.status(ws, env, restored_config, clock=clock).running
 
-            waited = wait_healthy(config, clock=clock, reporter=reporter, consecutive=consecutive,
-                                  is_alive=alive if started.pid is not None else None)  # fmt: skip
+            waited = wait_healthy(
+                config,
+                clock=clock,
+                reporter=reporter,
+                consecutive=consecutive,
+                is_alive=alive if started.pid is not None else None,
+            )
             result.health_checks = waited.attempts
             if not waited.ok:
                 raise CheckFailed(f"not healthy after the rollback: {waited.detail}")
@@ -333,8 +371,10 @@ class _Rollback:
                 message, tip="an operator must restore service by hand now"
             ) from None
         self.record(ok=True)
-        message = (f"'{env}' rolled back to {_relative(ws, self.source)} "
-                   f"(release {result.to_release}); healthy ({consecutive} consecutive OK)")  # fmt: skip
+        message = (
+            f"'{env}' rolled back to {_relative(ws, self.source)} "
+            f"(release {result.to_release}); healthy ({consecutive} consecutive OK)"
+        )
         reporter.info(message, event="rollback_done")
         self.page("rollback", message + (f"; reason: {self.reason}" if self.reason else ""))
         return result
@@ -343,10 +383,21 @@ class _Rollback:
     def page(self, kind: str, message: str) -> None:
         from dhash_gha.paging import page
 
-        details = {"release": self.result.from_release or "", "reason": self.reason or message,
-                   "backup": _relative(self.ws, self.source)}  # fmt: skip
-        page(self.ws, self.env, kind, message, environ=self.environ, clock=self.clock,
-             reporter=self.reporter, details=details)  # fmt: skip
+        details = {
+            "release": self.result.from_release or "",
+            "reason": self.reason or message,
+            "backup": _relative(self.ws, self.source),
+        }
+        page(
+            self.ws,
+            self.env,
+            kind,
+            message,
+            environ=self.environ,
+            clock=self.clock,
+            reporter=self.reporter,
+            details=details,
+        )
 
     def record(self, *, ok: bool, error: str = "") -> None:
         from dhash_gha.release import append_history

@@ -162,16 +162,31 @@ def _migrate(args: argparse.Namespace, ctx: Context) -> int:
     ws = ctx.workspace()
     config = load_env_config(ws, args.env)  # an unknown environment lists the known ones
     if args.dry_run:
-        migrate(ws, args.env, args.type, to=args.to, dry_run=True, clock=ctx.clock,
-                reporter=ctx.reporter)  # fmt: skip
+        migrate(
+            ws,
+            args.env,
+            args.type,
+            to=args.to,
+            dry_run=True,
+            clock=ctx.clock,
+            reporter=ctx.reporter,
+        )
         return 0
     from dhash_gha.lock import environment_lock
 
     ctx.reporter.attach_log(ws.log_file("migrate", args.env, ctx.clock.now()))
-    with environment_lock(ws, args.env, "migrate", clock=ctx.clock, wait_seconds=args.wait_lock,
-                          reporter=ctx.reporter):  # fmt: skip
-        migrate(ws, args.env, args.type, to=args.to, clock=ctx.clock, reporter=ctx.reporter,
-                timeout=command_timeout(config))  # fmt: skip
+    with environment_lock(
+        ws, args.env, "migrate", clock=ctx.clock, wait_seconds=args.wait_lock, reporter=ctx.reporter
+    ):
+        migrate(
+            ws,
+            args.env,
+            args.type,
+            to=args.to,
+            clock=ctx.clock,
+            reporter=ctx.reporter,
+            timeout=command_timeout(config),
+        )
     return 0
 
 

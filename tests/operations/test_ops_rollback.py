@@ -325,8 +325,17 @@ def test_automatic_rollback_to_a_bad_backup_pages_and_touches_nothing(
     made.path.write_bytes(bytes(data))
     before = fingerprint(example_workspace, skip=("notifications/",))
     with pytest.raises(RollbackFailed, match=r"does not verify.*nothing was touched"):
-        rollback(ws, ENV, backup="latest", environ={}, clock=SystemClock(), reporter=quiet,
-                 force=True, automatic=True, release_id="r-bad")  # fmt: skip
+        rollback(
+            ws,
+            ENV,
+            backup="latest",
+            environ={},
+            clock=SystemClock(),
+            reporter=quiet,
+            force=True,
+            automatic=True,
+            release_id="r-bad",
+        )
     assert fingerprint(example_workspace, skip=("notifications/",)) == before
     pages = [json.loads(p.read_text()) for p in ws.notifications_dir.glob("*.json")]
     assert any("critical" in json.dumps(p) and made.path.name in json.dumps(p) for p in pages)

@@ -73,8 +73,12 @@ def test_missing_families_accepts_a_full_exposition() -> None:
 
 
 def test_golden_failure_names_the_first_mismatch() -> None:
-    payload = {"cases": [{"file": "a.png", "ok": True},
-                         {"file": "b.png", "ok": False, "expected": "00ff", "actual": "00fe"}]}  # fmt: skip
+    payload = {
+        "cases": [
+            {"file": "a.png", "ok": True},
+            {"file": "b.png", "ok": False, "expected": "00ff", "actual": "00fe"},
+        ]
+    }
     assert golden_failure(payload) == "1 mismatch(es) of 2, first: b.png: expected 00ff, got 00fe"
     assert golden_failure({"cases": []}) is None
     assert golden_failure("garbage") is None
@@ -88,8 +92,9 @@ def test_status_needs_an_environment(example_workspace: Path, run_cli: Cli) -> N
 def test_status_of_an_environment_with_nothing_deployed(
     example_workspace: Path, run_cli: Cli, clean_environ: dict[str, str]
 ) -> None:
-    code, out, _ = run_cli("--root", str(example_workspace), "status", "--env", "staging",
-                           environ=clean_environ)  # fmt: skip
+    code, out, _ = run_cli(
+        "--root", str(example_workspace), "status", "--env", "staging", environ=clean_environ
+    )
     assert code == 0
     assert "release:      none deployed" in out and "migrations:   0000" in out
     assert "health:       ❌ unreachable" in out and "monitor:      no monitoring run yet" in out

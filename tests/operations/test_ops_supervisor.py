@@ -46,8 +46,14 @@ def test_start_refuses_a_port_taken_by_another_process(example_workspace: Path) 
         squatter.bind(("127.0.0.1", int(config["component"]["port"])))
         squatter.listen()
         with pytest.raises(CheckFailed, match="already in use by another process"):
-            supervisor.start(ws, "staging", config, environ={}, clock=FakeClock(),
-                             reporter=Reporter({}, quiet=True))  # fmt: skip
+            supervisor.start(
+                ws,
+                "staging",
+                config,
+                environ={},
+                clock=FakeClock(),
+                reporter=Reporter({}, quiet=True),
+            )
     assert not ws.pidfile("staging").exists()
 
 
@@ -55,15 +61,20 @@ def test_status_of_a_stale_or_unreadable_pidfile(example_workspace: Path) -> Non
     ws = Workspace.at(example_workspace)
     config = load_env_config(ws, "staging")
     ws.pidfile("staging").parent.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     ws.pidfile("staging").write_text(json.dumps({"pid": int(done.stdout), "started_at": "x"}))
     state = supervisor.status(ws, "staging", config, clock=FakeClock())
     assert not state.running and "has exited" in state.detail
     ws.pidfile("staging").write_text("{not json")
     assert "unreadable" in supervisor.status(ws, "staging", config, clock=FakeClock()).detail
-    stopped = supervisor.stop(ws, "staging", config, environ={}, clock=FakeClock(),
-                              reporter=Reporter({}, quiet=True))  # fmt: skip
+    stopped = supervisor.stop(
+        ws, "staging", config, environ={}, clock=FakeClock(), reporter=Reporter({}, quiet=True)
+    )
     assert not stopped.running and not ws.pidfile("staging").exists()
 
 
@@ -84,12 +95,16 @@ def test_a_reused_pid_is_not_mistaken_for_the_component(example_workspace: Path)
     ws = Workspace.at(example_workspace)
     config = load_env_config(ws, "staging")
     ws.pidfile("staging").parent.mkdir(parents=True, exist_ok=True)
-    record = {"pid": os.getpid(), "started_at": "2026-01-01T00:00:00Z",
-              "command": ["/usr/bin/python3", "-m", "dhash_app", "serve"]}  # fmt: skip
+    record = {
+        "pid": os.getpid(),
+        "started_at": "2026-01-01T00:00:00Z",
+        "command": ["/usr/bin/python3", "-m", "dhash_app", "serve"],
+    }
     ws.pidfile("staging").write_text(json.dumps(record))
     state = supervisor.status(ws, "staging", config, clock=FakeClock())
     assert not state.running and "belongs to another program" in state.detail
     # stop must not signal this (test) process
-    supervisor.stop(ws, "staging", config, environ={}, clock=FakeClock(),
-                    reporter=Reporter({}, quiet=True))  # fmt: skip
+    supervisor.stop(
+        ws, "staging", config, environ={}, clock=FakeClock(), reporter=Reporter({}, quiet=True)
+    )
     assert not ws.pidfile("staging").exists()
