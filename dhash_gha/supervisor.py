@@ -253,14 +253,18 @@ def _supervised_start(
     return ProcessStatus(True, child.pid, started_at, 0.0, f"running (pid {child.pid})")
 
 
-def _signal_stop(pid: int) -> None:
+def _signal_stop(pid: int) -> bool:
+    """Ask the component to stop gracefully; False when the request could not be delivered."""
     try:
         if sys.platform == "win32":
             os.kill(pid, signal.CTRL_BREAK_EVENT)
         else:
             os.killpg(pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
+    except ProcessLookupError:
+        return True  # already gone
+    except OSError:
+        return False
+    return True
 
 
 def _force_kill(pid: int) -> None:
@@ -282,13 +286,12 @@ def _supervised_stop(
     current = _supervised_status(ws, env, clock)
     if current.running and current.pid is not None:
         grace = float(_process(config).get("stop_grace_seconds", 10))
-        _signal_stop(current.pid)
-        if _wait_exit(current.pid, grace, clock):
+        asked = _signal_stop(current.pid)
+        if asked and _wait_exit(current.pid, grace, clock):
             reporter.info(f"stopped the component (pid {current.pid})", event="service_stop")
         else:
-            reporter.warning(
-                f"the component (pid {current.pid}) did not stop within {grace:g}s: killed it"
-            )
+            why = f"did not stop within {grace:g}s" if asked else "could not be asked to stop"
+            reporter.warning(f"the component (pid {current.pid}) {why}: killed it")
             _force_kill(current.pid)
             if not _wait_exit(current.pid, 10, clock):
                 raise CheckFailed(

@@ -108,3 +108,37 @@ def test_a_reused_pid_is_not_mistaken_for_the_component(example_workspace: Path)
         ws, "staging", config, environ={}, clock=FakeClock(), reporter=Reporter({}, quiet=True)
     )
     assert not ws.pidfile("staging").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_stop_kills_a_component_that_ignores_the_stop_signal(example_workspace: Path) -> None:
+    import io
+
+    from dhash_gha.clock import SystemClock
+
+    ws = Workspace.at(example_workspace)
+    config = load_env_config(ws, "staging")
+    ready = example_workspace / "stubborn.ready"
+    stubborn = (
+        "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"pathlib.Path({str(ready)!r}).touch(); time.sleep(60)"
+    )
+    config["component"]["process"].update(
+        {"command": ["{python}", "-c", stubborn], "stop_grace_seconds": 0.5}
+    )
+    err = io.StringIO()
+    reporter = Reporter({}, stream=io.StringIO(), err_stream=err)
+    started = supervisor.start(
+        ws, "staging", config, environ={}, clock=SystemClock(), reporter=reporter
+    )
+    assert started.pid is not None
+    assert supervisor.status(ws, "staging", config, clock=SystemClock()).running
+    import time
+
+    deadline = time.monotonic() + 10
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    supervisor.stop(ws, "staging", config, environ={}, clock=SystemClock(), reporter=reporter)
+    assert "did not stop within 0.5s: killed it" in err.getvalue()
+    assert not supervisor.pid_alive(started.pid)
+    assert not ws.pidfile("staging").exists()
