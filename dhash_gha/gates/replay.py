@@ -42,6 +42,7 @@ class MonitorRun:
     polls: list[PollRecord] = field(default_factory=list)
     baseline: Sample | None = None
     outcome: str | None = None
+    started: str = ""  # the monitor_start line's timestamp
 
     @property
     def duration(self) -> float:
@@ -94,6 +95,7 @@ class ParsedLogs:
             if source not in run.sources:
                 run.sources.append(source)
             if event == "monitor_start":
+                run.started = run.started or fields.get("ts", "")
                 run.env = fields.get("env") or run.env
                 run.gates_sha256 = fields.get("gates_sha256") or run.gates_sha256
             elif event == "verdict":
@@ -134,7 +136,8 @@ class ParsedLogs:
                     unique.append(record)
             run.polls = unique
             out.append(run)
-        return sorted(out, key=lambda r: r.polls[0].sample.at)
+        # Oldest run first, by when it started (``at`` restarts at 0 in each run).
+        return sorted(out, key=lambda r: (r.started or r.polls[0].ts, r.polls[0].sample.at))
 
 
 # --- re-evaluation ---------------------------------------------------------------------------

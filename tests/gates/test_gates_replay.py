@@ -384,3 +384,47 @@ def test_replay_reads_what_the_monitor_log_writes(tmp_path: Path) -> None:
     outcome = replay_run(run, gates)
     assert outcome.recorded_mismatches == 0
     assert outcome.rollback is not None and outcome.rollback.poll == 3
+
+
+REAL_LOGS = Path(__file__).with_name("monitor_logs")
+
+
+def test_cli_replay_of_real_rehearsal_logs(
+    example_workspace: Path, tmp_path: Path, run_cli: CliRunner
+) -> None:
+    """Logs written by a real monitor run: a good release, then one failing 40 % of extractions."""
+    logs = example_workspace / "logs"
+    logs.mkdir(exist_ok=True)
+    for path in REAL_LOGS.glob("monitor_production_*.log"):
+        (logs / path.name).write_bytes(path.read_bytes())
+    data = json.loads((example_workspace / "quality-gates-config.json").read_text("utf-8"))
+    for gate in data["environments"]["production"]["gates"]:
+        if gate["name"] == "extraction_failure_rate":
+            gate["threshold"] = 50
+    candidate = tmp_path / "candidate.json"
+    candidate.write_text(json.dumps(data), encoding="utf-8")
+
+    code, out, err = run_cli(
+        "--root",
+        str(example_workspace),
+        "gates",
+        "replay",
+        "--env",
+        "production",
+        "--config",
+        str(candidate),
+        "--json",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    good, bad = report["runs"]  # oldest first
+    assert good["recorded_outcome"] == "passed" and good["current"]["fired"] == []
+    assert bad["recorded_outcome"] == "rolled_back"
+    rollback = bad["current"]["rollback"]
+    assert (rollback["gate"], rollback["poll"], rollback["value"]) == (
+        "extraction_failure_rate",
+        2,
+        40.0,
+    )
+    assert bad["current"]["recorded_mismatches"] == 0 == good["current"]["recorded_mismatches"]
+    assert bad["change"] == "rollback avoided" and report["skipped_lines"] == 0
