@@ -57,7 +57,8 @@ def _rows(root: Path) -> int:
 def test_good_release_is_deployed_healthy_and_smoke_passes(
     ws_root: Path, run_cli: Cli, clean_environ: dict[str, str]
 ) -> None:
-    cli = _cli(run_cli, ws_root, clean_environ)
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    cli = _cli(run_cli, ws_root, {**clean_environ, "DHASH_GIT_COMMIT": commit})
     ws = Workspace.at(ws_root)
     ws.maintenance_flag(ENV).parent.mkdir(parents=True, exist_ok=True)
     ws.maintenance_flag(ENV).write_text("disk swap\n", encoding="utf-8")
@@ -74,6 +75,10 @@ def test_good_release_is_deployed_healthy_and_smoke_passes(
     assert record["pre_deploy_backup"].startswith("backups/dhash_production_")
     assert (ws_root / record["pre_deploy_backup"]).is_file()
     assert len(record["config_sha256"]) == 64
+    assert record["git_commit"] == commit and record["release_id"].endswith("-01234567")
+    config = json.loads((ws_root / "config" / ENV / "dhash.json").read_text(encoding="utf-8"))
+    metrics = httpx.get(config["metrics"]["url"], timeout=2).text
+    assert f'git_commit="{commit}"' in metrics  # the supervisor passed DHASH_GIT_COMMIT
     history = [json.loads(x) for x in ws.deploy_history(ENV).read_text().splitlines()]
     assert history[-1]["type"] == "deploy" and history[-1]["release_id"] == record["release_id"]
     assert history[-1]["release_backup"].startswith("backups/")
