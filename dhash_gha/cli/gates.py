@@ -132,7 +132,7 @@ def _replay(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.errors import BadInput
     from dhash_gha.gates.monitor_logs import default_pattern, find_monitor_logs, read_monitor_logs
     from dhash_gha.gates.replay import replay
-    from dhash_gha.gates.replay_render import render_text, report_json
+    from dhash_gha.gates.replay_render import render_markdown, render_text, report_json
     from dhash_gha.gates.spec import load_gate_specs
 
     ws = ctx.workspace()
@@ -164,6 +164,7 @@ def _replay(args: argparse.Namespace, ctx: Context) -> int:
         ctx.reporter.warning(
             f"no monitoring run of '{env}' with polls found in {len(paths)} file(s)"
         )
+    ctx.reporter.summary(render_markdown(report))
     if args.json:
         print(json.dumps(report_json(report), indent=2))
         return 0

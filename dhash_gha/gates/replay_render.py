@@ -78,6 +78,38 @@ def render_text(report: ReplayReport) -> list[str]:
     return lines
 
 
+def _cell(outcome: ConfigOutcome | None) -> str:
+    if outcome is None:
+        return "—"
+    if not outcome.firings:
+        return "no gate fired"
+    return "<br>".join(
+        f"`{f.gate}` poll {f.poll} ({_elapsed(f.elapsed)}) → {f.action}" for f in outcome.firings
+    )
+
+
+def render_markdown(report: ReplayReport) -> str:
+    """The report as a job summary: one table row per run."""
+    has_candidate = report.candidate_label is not None
+    lines = [f"### Gate replay: {report.env}", ""]
+    if has_candidate:
+        lines += [
+            f"Candidate: `{report.candidate_label}`",
+            "",
+            "| run | polls | current | candidate | change |",
+            "|---|---|---|---|---|",
+        ]
+    else:
+        lines += ["| run | polls | current |", "|---|---|---|"]
+    for r in report.runs:
+        row = f"| `{r.run.run_id}` | {len(r.run.polls)} | {_cell(r.current)} |"
+        if has_candidate:
+            row += f" {_cell(r.candidate)} | {r.change} |"
+        lines.append(row)
+    lines += ["", render_text(report)[-1]]
+    return "\n".join(lines)
+
+
 def _firing_json(firing: Firing) -> dict[str, Any]:
     return {
         "gate": firing.gate,

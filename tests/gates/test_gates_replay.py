@@ -428,3 +428,18 @@ def test_cli_replay_of_real_rehearsal_logs(
     )
     assert bad["current"]["recorded_mismatches"] == 0 == good["current"]["recorded_mismatches"]
     assert bad["change"] == "rollback avoided" and report["skipped_lines"] == 0
+
+
+def test_cli_replay_writes_job_summary_on_actions(
+    example_workspace: Path, tmp_path: Path, run_cli: CliRunner, clean_environ: dict[str, str]
+) -> None:
+    write_log(example_workspace, "monitor_production_a.log", queue_run("r1", [10, 1200]))
+    summary = tmp_path / "summary.md"
+    environ = {**clean_environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    code, _, _ = run_cli(
+        "--root", str(example_workspace), "gates", "replay", "--env", "production", environ=environ
+    )
+    assert code == 0
+    text = summary.read_text(encoding="utf-8")
+    assert "### Gate replay: production" in text
+    assert "| `r1` | 2 | `low_confidence_queue` poll 2 (+0m30s) → rollback |" in text
