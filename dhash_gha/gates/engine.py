@@ -138,30 +138,43 @@ def measure(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
     """The gate's value over ``window`` (the samples inside it, oldest first)."""
     key = gate.value_key
     if key is not None:
-        data = [value for value in (reading(sample, key) for sample in window) if value is not None]
-        if len(data) < gate.min_samples:
-            return _too_few(gate, len(data), window)
-        if gate.source == "prometheus":
-            return Measurement(data[-1], len(data))
-        if gate.kind == "consecutive_failures":
-            return Measurement(float(longest_failure_run(data)), len(data))
-        return Measurement(max(data), len(data))
+        return _measure_key(gate, key, window)
     if gate.kind == "counter_ratio":
-        assert gate.numerator is not None and gate.denominator is not None
-        num, den = gate.numerator, gate.denominator
-        pairs = [
-            (n, d)
-            for n, d in ((reading(s, num), reading(s, den)) for s in window)
-            if n is not None and d is not None
-        ]
-        if len(pairs) < gate.min_samples:
-            return _too_few(gate, len(pairs), window)
-        ratio = ratio_percent(increase([p[0] for p in pairs]), increase([p[1] for p in pairs]))
-        if ratio is None:
-            return Measurement(None, len(pairs), f"no increase of {den} in the window")
-        return Measurement(ratio, len(pairs))
+        return _measure_ratio(gate, window)
+    return _measure_histogram(gate, window)
+
+
+def _measure_key(gate: GateSpec, key: str, window: Sequence[Sample]) -> Measurement:
+    """Single-key gates: a PromQL value (latest), failure runs, or a gauge (maximum)."""
+    data = [value for value in (reading(sample, key) for sample in window) if value is not None]
+    if len(data) < gate.min_samples:
+        return _too_few(gate, len(data), window)
+    if gate.source == "prometheus":
+        return Measurement(data[-1], len(data))
+    if gate.kind == "consecutive_failures":
+        return Measurement(float(longest_failure_run(data)), len(data))
+    return Measurement(max(data), len(data))
+
+
+def _measure_ratio(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
+    assert gate.numerator is not None and gate.denominator is not None
+    num, den = gate.numerator, gate.denominator
+    pairs = [
+        (n, d)
+        for n, d in ((reading(s, num), reading(s, den)) for s in window)
+        if n is not None and d is not None
+    ]
+    if len(pairs) < gate.min_samples:
+        return _too_few(gate, len(pairs), window)
+    ratio = ratio_percent(increase([p[0] for p in pairs]), increase([p[1] for p in pairs]))
+    if ratio is None:
+        return Measurement(None, len(pairs), f"no increase of {den} in the window")
+    return Measurement(ratio, len(pairs))
+
+
+def _measure_histogram(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
     assert gate.metric is not None and gate.quantile is not None
-    series: dict[float, list[float]] = {}
+    series: dict[float, list[float]] = {}  # upper bound → its counts in the window, in order
     count = 0
     for sample in window:
         buckets = bucket_readings(sample, gate.metric)
@@ -179,11 +192,10 @@ def measure(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
 
 
 def _too_few(gate: GateSpec, found: int, window: Sequence[Sample]) -> Measurement:
-    where = (
-        "at the latest poll"
-        if gate.window_seconds <= 0
-        else (f"in the last {format_duration(gate.window_seconds)}")
-    )
+    if gate.window_seconds <= 0:
+        where = "at the latest poll"
+    else:
+        where = f"in the last {format_duration(gate.window_seconds)}"
     why = f"{found} of {gate.min_samples} required sample(s) {where}"
     source_error = _latest_error(gate, window)
     if source_error:
