@@ -35,7 +35,7 @@ RATIO_FLOOR_BYTES = 1024 * 1024
 KINDS = ("file", "dir", "symlink", "device", "other")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One archive member as the archive declares it."""
 

@@ -20,7 +20,7 @@ FORMAT = 1
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRecord:
     path: str
     size: int

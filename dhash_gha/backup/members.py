@@ -32,7 +32,7 @@ _S_IFDIR = 0o040000
 _S_IFREG = 0o100000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberCheck:
     name: str
     size: int

@@ -67,7 +67,7 @@ STORED_SUFFIXES = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     rel: str
     path: Path
@@ -76,7 +76,7 @@ class SourceFile:
     mtime: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Piece:
     source: SourceFile
     offset: int
@@ -84,7 +84,7 @@ class _Piece:
     last: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Whole:
     data: bytes  # what goes into the archive
     method: int
@@ -112,7 +112,7 @@ def _pack_whole(source: SourceFile) -> _Whole:
     return _Whole(data, method, zlib.crc32(raw), len(raw), hashlib.sha256(raw).hexdigest())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Batch:
     files: list[SourceFile]
 

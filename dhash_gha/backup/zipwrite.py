@@ -43,7 +43,7 @@ def dos_datetime(mtime: float) -> tuple[int, int]:
     return dos_time, dos_date
 
 
-@dataclass
+@dataclass(slots=True)
 class _Member:
     name: bytes
     flags: int
