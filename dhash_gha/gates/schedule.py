@@ -15,6 +15,7 @@ import bisect
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from dhash_gha.errors import ConfigError
@@ -91,12 +92,16 @@ class Schedule:
 
     def poll_times(self) -> list[float]:
         """Every poll, in seconds from the start: 0 first, the duration last."""
+        return list(self._times)
+
+    @cached_property
+    def _times(self) -> tuple[float, ...]:
         times = [0.0]
         t = 0.0
         while t < self.duration_seconds:
             t = round(min(t + self.interval_at(t), self.duration_seconds), _DECIMALS)
             times.append(t)
-        return times
+        return tuple(times)
 
     def next_poll(self, elapsed: float) -> float | None:
         """The first poll due at or after ``elapsed`` seconds; None once the schedule is over.
@@ -104,13 +109,13 @@ class Schedule:
         A monitor that resumes after a restart polls at this time (or at once, when
         it is already past a poll it missed: compare with the last poll it made).
         """
-        times = self.poll_times()
+        times = self._times
         index = bisect.bisect_left(times, round(elapsed, _DECIMALS))
         return times[index] if index < len(times) else None
 
     def polls_done_by(self, elapsed: float) -> int:
         """How many polls are due at or before ``elapsed`` seconds."""
-        return bisect.bisect_right(self.poll_times(), round(elapsed, _DECIMALS))
+        return bisect.bisect_right(self._times, round(elapsed, _DECIMALS))
 
     def describe(self) -> list[str]:
         """One line per phase, e.g. 'every 30 s until minute 5'."""
