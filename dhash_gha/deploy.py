@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NoReturn
 
 from dhash_gha.clock import Clock, iso_utc, utc_stamp
 from dhash_gha.deploy_plan import BackupChoice, choose_pre_deploy_backup
 from dhash_gha.errors import BadInput, CheckFailed, DhashError, RollbackPerformed
+from dhash_gha.release import relative
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace
 
@@ -48,13 +48,6 @@ def git_commit(ws: Workspace, environ: Mapping[str, str]) -> str | None:
     except ImportError:
         return None
     return read_head(ws.root)
-
-
-def _rel(ws: Workspace, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ws.root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def mask_configured_secrets(
@@ -120,7 +113,7 @@ def deploy(
         tree,
         snapshot,
         no_backup=no_backup,
-        latest=_rel(ws, backups[0]) if backups else None,
+        latest=relative(ws, backups[0]) if backups else None,
     )
     run = _Deploy(
         ws,
@@ -212,7 +205,7 @@ class _Deploy:
             from dhash_gha.backup import create_backup
 
             made = create_backup(self.ws, self.env, clock=self.clock, reporter=reporter)
-            self.result.pre_deploy_backup = _rel(self.ws, made.path)
+            self.result.pre_deploy_backup = relative(self.ws, made.path)
             reporter.info(
                 f"pre-deploy backup: {self.result.pre_deploy_backup}", event="backup_created"
             )
@@ -368,7 +361,7 @@ class _Deploy:
                 "deploy will back up the tree as it finds it)"
             )
             return
-        self.result.release_backup = _rel(self.ws, made.path)
+        self.result.release_backup = relative(self.ws, made.path)
         self.reporter.info(
             f"release snapshot (the next deploy's rollback target): {self.result.release_backup}",
             event="release_snapshot",
@@ -429,7 +422,7 @@ class _Deploy:
             f"release {result.release_id} {failure}; rolled back automatically to "
             f"{result.pre_deploy_backup}: release {done.to_release} is healthy again",
             tip=f"fix the release (see logs/deploy_{env}_*.log and the component's output in "
-            f"{_rel(ws, ws.component_output(env))}), then deploy again",
+            f"{relative(ws, ws.component_output(env))}), then deploy again",
         )
 
     # --- after ------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from dhash_gha.checklist import CheckResult
 from dhash_gha.clock import Clock
+from dhash_gha.release import relative
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace
 
@@ -61,13 +61,6 @@ def choose_pre_deploy_backup(
     if running is None:
         return BackupChoice(None, True, "nothing deployed yet: backing up the tree as it is")
     return BackupChoice(None, True, "the tree is the running release's: backing it up")
-
-
-def _rel(ws: Workspace, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ws.root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def plan_steps(
@@ -133,8 +126,8 @@ def plan_steps(
         f"{float(health.get('deadline_seconds', 60)):g}s); otherwise roll back"
     )
     steps.append(
-        f"record release {release_id} in {_rel(ws, ws.release_record(env))} "
-        f"and {_rel(ws, ws.deploy_history(env))}; snapshot backup"
+        f"record release {release_id} in {relative(ws, ws.release_record(env))} "
+        f"and {relative(ws, ws.deploy_history(env))}; snapshot backup"
         + (" skipped (--no-backup)" if no_backup else "")
     )
     steps.append("monitor: skipped (--no-monitor)" if no_monitor else "monitor the release")

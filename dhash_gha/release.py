@@ -130,9 +130,8 @@ def config_digest(ws: Workspace, env: str) -> str:
     return hashlib.sha256(ws.env_config(env).read_bytes()).hexdigest()
 
 
-def relative(ws: Workspace, path: Path | None) -> str | None:
-    if path is None:
-        return None
+def relative(ws: Workspace, path: Path) -> str:
+    """``path`` as the workspace-relative POSIX name records and messages use."""
     try:
         return path.resolve().relative_to(ws.root).as_posix()
     except ValueError:

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from dhash_gha.clock import Clock, iso_utc
 from dhash_gha.errors import BadInput, CheckFailed, DhashError, RollbackFailed
+from dhash_gha.release import relative
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace
 
@@ -106,13 +107,6 @@ def recent_automatic_rollback(
     return None
 
 
-def _relative(ws: Workspace, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ws.root).as_posix()
-    except ValueError:
-        return str(path)
-
-
 # --- the rollback ------------------------------------------------------------------------------
 def rollback(
     ws: Workspace,
@@ -161,7 +155,7 @@ def rollback(
                 "refusing to roll back without confirmation: there is no terminal to ask on",
                 tip="pass --force to roll back non-interactively",
             )
-        if not confirm(f"Roll '{env}' back to {_relative(ws, source)}? [y/N] "):
+        if not confirm(f"Roll '{env}' back to {relative(ws, source)}? [y/N] "):
             raise BadInput("rollback not confirmed: nothing was changed")
     if automatic:
         minutes = float(config.get("rollback", {}).get("loop_guard_minutes", 60))
@@ -183,7 +177,7 @@ def rollback(
     with log_to(reporter, ws.log_file("rollback", env, clock.now())):
         reporter.event(
             "rollback_start",
-            backup=_relative(ws, source),
+            backup=relative(ws, source),
             automatic=automatic,
             reason=reason,
             release=rolled_back,
@@ -282,18 +276,18 @@ class _Rollback:
         process = supervisor.status(ws, env, config, clock=self.clock)
         consecutive = int(config["health"].get("consecutive_ok_after_rollback", 3))
         self.result.plan = [
-            f"verify {_relative(ws, self.source)}: OK",
+            f"verify {relative(ws, self.source)}: OK",
             f"take the lock of '{env}'",
             f"stop the component ({process.detail})",
             f"archive the current src/, config/, deployments/ to "
             f"rollbacks/pre_rollback_{env}_…tar.gz",
-            f"restore {_relative(ws, self.source)}",
+            f"restore {relative(ws, self.source)}",
             f"migrate {current_version(ws, env)} → {target}"
             if isinstance(target, str)
             else "no migration version recorded in the backup: migrations left as they are",
             "start the component",
             f"require {consecutive} consecutive OK health checks at {config['health']['url']}",
-            f"append to {_relative(ws, ws.deploy_history(env))}, log to logs/rollback_{env}_….log",
+            f"append to {relative(ws, ws.deploy_history(env))}, log to logs/rollback_{env}_….log",
         ]
         self.reporter.info(f"rollback plan for '{env}' (dry run: nothing is changed):")
         for number, step in enumerate(self.result.plan, 1):
@@ -313,7 +307,7 @@ class _Rollback:
         step = "stop"
         try:
             reporter.info(
-                f"rolling '{env}' back to {_relative(ws, self.source)}", event="rollback_step"
+                f"rolling '{env}' back to {relative(ws, self.source)}", event="rollback_step"
             )
             supervisor.stop(ws, env, config, environ=self.environ, clock=clock, reporter=reporter)
             step = "restore"
@@ -323,7 +317,7 @@ class _Rollback:
             result.pre_rollback_archive = restored.pre_rollback_archive
             reporter.info(
                 "restored; previous state archived to "
-                f"{_relative(ws, restored.pre_rollback_archive)}",
+                f"{relative(ws, restored.pre_rollback_archive)}",
                 event="rollback_step",
             )
             step = "migrate"
@@ -372,7 +366,7 @@ class _Rollback:
             ) from None
         self.record(ok=True)
         message = (
-            f"'{env}' rolled back to {_relative(ws, self.source)} "
+            f"'{env}' rolled back to {relative(ws, self.source)} "
             f"(release {result.to_release}); healthy ({consecutive} consecutive OK)"
         )
         reporter.info(message, event="rollback_done")
@@ -386,7 +380,7 @@ class _Rollback:
         details = {
             "release": self.result.from_release or "",
             "reason": self.reason or message,
-            "backup": _relative(self.ws, self.source),
+            "backup": relative(self.ws, self.source),
         }
         page(
             self.ws,
@@ -411,14 +405,14 @@ class _Rollback:
             "ok": ok,
             "automatic": self.automatic,
             "reason": self.reason,
-            "backup": _relative(ws, result.backup),
-            "pre_rollback_archive": _relative(ws, archive) if archive else None,
+            "backup": relative(ws, result.backup),
+            "pre_rollback_archive": relative(ws, archive) if archive else None,
             "rolled_back_release": result.from_release,
             "release_id": result.to_release,
             "migration_version": result.migration_to,
         }
         if ok:
-            entry["release_backup"] = _relative(ws, result.backup)  # this release's tree, exactly
+            entry["release_backup"] = relative(ws, result.backup)  # this release's tree, exactly
         if error:
             entry["error"] = error
         append_history(ws, self.env, entry)
