@@ -89,6 +89,14 @@ def resume_pending(
     return journal, manifest
 
 
+def _recorded(ws: Workspace, source: Path) -> str:
+    """The source as the journal records it: relative to the root when it can be."""
+    try:
+        return os.path.relpath(source, ws.root)
+    except ValueError:  # another drive on Windows
+        return str(source.resolve())
+
+
 def _same_source(ws: Workspace, recorded: str, source: Path) -> bool:
     return (ws.root / recorded).resolve() == source.resolve()
 
@@ -241,7 +249,7 @@ def restore_backup(
         journal = Journal(
             staging=staging.name,
             items=[{"path": item, "present": True} for item in items],
-            source=os.path.relpath(source, ws.root),
+            source=_recorded(ws, source),
             pre_rollback=pre_rollback.relative_to(ws.root).as_posix(),
             environment=env,
         )
