@@ -22,16 +22,17 @@ def _firing_line(firing: Firing) -> str:
     return f"{firing.gate} fired at {when}: {firing.reason} {consequence}"
 
 
-def _outcome_lines(label: str, outcome: ConfigOutcome) -> list[str]:
+def _outcome_lines(label: str, outcome: ConfigOutcome, polls: int) -> list[str]:
     pad = " " * len(label)
-    if not outcome.firings:
-        return [f"{label}no gate fired"]
-    lines = []
+    lines = [f"{label}no gate fired"] if not outcome.firings else []
     for index, firing in enumerate(outcome.firings):
         failing = outcome.failed_polls.get(firing.gate, 0)
         lines.append(
             f"{label if index == 0 else pad}{_firing_line(firing)}; failing at {failing} poll(s)"
         )
+    silent = sorted(gate for gate, n in outcome.inconclusive_polls.items() if n == polls)
+    if silent:
+        lines.append(f"{pad}no verdict at any poll (no data): {', '.join(silent)}")
     return lines
 
 
@@ -42,14 +43,15 @@ def render_run(replayed: RunReplay, has_candidate: bool) -> list[str]:
     if run.outcome:
         head += f", recorded outcome: {run.outcome}"
     lines = [head]
-    lines += ["  " + line for line in _outcome_lines("current:   ", replayed.current)]
+    polls = len(run.polls)
+    lines += ["  " + line for line in _outcome_lines("current:   ", replayed.current, polls)]
     if replayed.current.recorded_mismatches:
         lines.append(
             f"  note: {replayed.current.recorded_mismatches} gate verdict(s) differ from what "
             "the monitor logged (the gate config or the engine changed since)"
         )
     if has_candidate and replayed.candidate is not None:
-        lines += ["  " + line for line in _outcome_lines("candidate: ", replayed.candidate)]
+        lines += ["  " + line for line in _outcome_lines("candidate: ", replayed.candidate, polls)]
         lines.append(f"  change: {replayed.change}")
     return lines
 

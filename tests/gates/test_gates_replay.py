@@ -443,3 +443,14 @@ def test_cli_replay_writes_job_summary_on_actions(
     text = summary.read_text(encoding="utf-8")
     assert "### Gate replay: production" in text
     assert "| `r1` | 2 | `low_confidence_queue` poll 2 (+0m30s) → rollback |" in text
+
+
+def test_text_names_gates_without_any_verdict() -> None:
+    from dhash_gha.gates.replay_render import render_text
+
+    parsed = ParsedLogs()
+    lines = queue_run("r", [10, 20])
+    parsed.add_lines([line.replace("m.queue_items", "m.other") for line in lines], "log")
+    report = replay(parsed, "production", load_gate_specs(gates_section()))
+    text = "\n".join(render_text(report))
+    assert "no verdict at any poll (no data): low_confidence_queue" in text
