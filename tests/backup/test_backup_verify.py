@@ -179,3 +179,30 @@ def test_cli_verify_list_latest_prune(tmp_path: Path, run_cli) -> None:  # type:
     flip(path, member_offset(path, "src/dhash_app/server.py"))
     code, out, err = run_cli(*root, "backup", "verify", str(path), environ={})
     assert code == 1 and "src/dhash_app/server.py" in err
+
+
+def test_cli_latest_any_list_empty_and_prune_dry_run(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    ws = small_workspace(tmp_path / "ws")
+    root = ["--root", str(ws.root)]
+    code, out, _ = run_cli(*root, "backup", "list", "--env", "production", environ={})
+    assert code == 0 and "no backups of production" in out
+    clock = FakeClock(START)
+    older = make(ws, clock)
+    clock.advance(60)
+    newer = make(ws, clock)
+    ws.sidecar(newer).unlink()
+    code, out, _ = run_cli(*root, "backup", "latest", "--env", "production", environ={})
+    assert code == 0 and out.strip() == f"backups/{older.name}"
+    code, out, _ = run_cli(*root, "backup", "latest", "--env", "production", "--any", environ={})
+    assert code == 0 and out.strip() == f"backups/{newer.name}"
+    code, out, _ = run_cli(*root, "backup", "list", "--env", "production", environ={})
+    assert "NO (" in out and "missing" in out
+    code, out, _ = run_cli(
+        *root, "backup", "prune", "--env", "production", "--keep", "1", "--dry-run", environ={}
+    )
+    assert code == 0 and "would delete" not in out and "0 to delete" in out
+    assert older.exists() and newer.exists()
+    code, out, err = run_cli(
+        *root, "backup", "prune", "--env", "production", "--keep", "0", environ={}
+    )
+    assert code == 2 and "at least 1" in err
