@@ -113,18 +113,29 @@ def test_two_creates_in_the_same_second_sort_right(tmp_path: Path) -> None:
     assert latest_backup(ws, "production") == third.path
     if not HAS_SH:
         return
-    # the runbook's pipeline, with the real sort, in every locale installed here
-    locales = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
-    for locale in ["C", *[name for name in locales if name.lower() in ("c.utf8", "en_us.utf8")]]:
+    # the runbook's pipeline, with the real sort, in C, C.UTF-8 and en_US.UTF-8 (whose
+    # collation ignores punctuation: the locale where a "_01" suffix would sort wrong)
+    environments = [{"LC_ALL": "C"}]
+    installed = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
+    environments += [{"LC_ALL": n} for n in installed if n.lower() in ("c.utf8", "en_us.utf8")]
+    if not any(n.lower() == "en_us.utf8" for n in installed) and shutil.which("localedef"):
+        compiled = tmp_path / "locales"
+        made = subprocess.run(
+            ["localedef", "-i", "en_US", "-f", "UTF-8", str(compiled / "en_US.UTF-8")],
+            capture_output=True,
+        )
+        if made.returncode in (0, 1) and (compiled / "en_US.UTF-8").exists():
+            environments.append({"LC_ALL": "en_US.UTF-8", "LOCPATH": str(compiled)})
+    for extra in environments:
         picked = subprocess.run(
             "ls -1 backups/dhash_production_*.zip | sort -r | head -n1",
             shell=True,
             cwd=ws.root,
             capture_output=True,
             text=True,
-            env={**os.environ, "LC_ALL": locale},
+            env={**os.environ, **extra},
         ).stdout.strip()
-        assert picked == f"backups/{third.path.name}", locale
+        assert picked == f"backups/{third.path.name}", extra
 
 
 def test_runbook_lines_verbatim(tmp_path: Path) -> None:
