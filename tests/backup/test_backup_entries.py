@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ntpath
+import posixpath
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dhash_gha.backup.entries import (
     Entry,
@@ -113,3 +118,19 @@ def test_windows_long_paths() -> None:
     root = "C:\\Users\\operator\\dhash"
     assert not windows_path_too_long(root, "src/app.py")
     assert windows_path_too_long(root, "src/" + "/".join(["directory"] * 30))
+
+
+_ALPHABET = st.sampled_from([*"ab./\\:C.~ \x00", "..", "CON", "é", "e\u0301"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ALPHABET, min_size=1, max_size=12).map("".join))
+def test_accepted_names_stay_inside_on_posix_and_windows(name: str) -> None:
+    if name_problem(name) is not None:
+        return
+    bare = name.rstrip("/")
+    posix = posixpath.normpath(posixpath.join("/staging", bare))
+    assert posix.startswith("/staging/"), name
+    windows = ntpath.normpath(ntpath.join("C:\\staging", *bare.split("/")))
+    assert windows.lower().startswith("c:\\staging\\"), name
+    assert ".." not in bare.split("/")
