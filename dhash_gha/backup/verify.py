@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dhash_gha.backup.entries import Limits, check_entries
 from dhash_gha.backup.manifest import MANIFEST_NAME, decode_manifest, files_by_path
-from dhash_gha.backup.members import ArchiveReader, MemberCheck
+from dhash_gha.backup.members import ArchiveReader, MemberCheck, entry_of
 from dhash_gha.backup.sidecar import parse_sidecar
 from dhash_gha.errors import BadInput, CheckFailed
 from dhash_gha.workspace import Workspace
@@ -148,6 +149,22 @@ def check_members_parallel(
         future.result()
 
 
+def check_restorable(reader: ArchiveReader, manifest: dict[str, Any]) -> None:
+    """The entry rules a restore applies (sizes aside: those limits are per workspace)."""
+    unlimited = Limits(max_total_bytes=2**63, max_ratio=float("inf"))
+    entries = [entry_of(info) for info in reader.infos]
+    try:
+        check_entries(
+            entries,
+            manifest["include"],
+            unlimited,
+            source=reader.path.name,
+            allowed_extra=[MANIFEST_NAME],
+        )
+    except BadInput as exc:
+        raise CheckFailed(exc.message, tip=exc.tip) from None
+
+
 def verify_backup(path: Path, *, workers: int | None = None) -> VerifyResult:
     """Check a backup completely; CheckFailed names the first bad file."""
     check_path(path)
@@ -158,6 +175,7 @@ def verify_backup(path: Path, *, workers: int | None = None) -> VerifyResult:
         try:
             with ArchiveReader(path) as reader:
                 manifest = read_archive_manifest(reader)
+                check_restorable(reader, manifest)
                 members = compare_members(path.name, manifest, reader.infos)
                 check_members_parallel(reader, manifest, members, pool)
         except CheckFailed as exc:

@@ -206,3 +206,12 @@ def test_cli_latest_any_list_empty_and_prune_dry_run(tmp_path: Path, run_cli) ->
         *root, "backup", "prune", "--env", "production", "--keep", "0", environ={}
     )
     assert code == 2 and "at least 1" in err
+
+
+def test_verify_refuses_what_restore_would_refuse(tmp_path: Path) -> None:
+    from backup_helpers import hostile_zip
+
+    ws = small_workspace(tmp_path / "ws")
+    source = hostile_zip(ws, [("src/ok.py", b"x"), ("src/../../evil.py", b"y")])
+    with pytest.raises(CheckFailed, match="unsafe archive entries"):
+        verify_backup(source)
