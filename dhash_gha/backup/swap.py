@@ -26,7 +26,7 @@ import os
 import shutil
 import stat
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,10 +144,9 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, onerror=make_writable)
 
 
-def stale_staging(ws: Workspace, keep: Sequence[str] = ()) -> list[Path]:
-    """Staging directories that no journal refers to (left by an interrupted extraction)."""
-    return sorted(
-        p
-        for p in ws.root.iterdir()
-        if p.name.startswith(STAGING_PREFIX) and p.is_dir() and p.name not in keep
-    )
+def stale_staging(ws: Workspace) -> list[Path]:
+    """Staging directories left by an interrupted extraction.
+
+    Called only once any pending journal has been completed, so none is in use.
+    """
+    return sorted(p for p in ws.root.iterdir() if p.name.startswith(STAGING_PREFIX) and p.is_dir())
