@@ -12,8 +12,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "dhash-app"
-_RUNTIME = ("backups", "rollbacks", "logs", "incidents", "notifications", "data", ".dhash-state",
-            "premerge_artifacts", "__pycache__", "*.pid", "current_release.json")
+_RUNTIME = (
+    "backups",
+    "rollbacks",
+    "logs",
+    "incidents",
+    "notifications",
+    "data",
+    ".dhash-state",
+    "premerge_artifacts",
+    "__pycache__",
+    "*.pid",
+    "current_release.json",
+)
 
 
 def free_port() -> int:
@@ -47,8 +58,11 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[d
     """An environment without GitHub Actions or secrets leaking in from the host."""
     import os
 
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GITHUB_", "DHASH_", "RUNNER_", "GH_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "DHASH_", "RUNNER_", "GH_"))
+    }
     yield env
 
 
@@ -57,7 +71,9 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
     """Run ``dhash-gha`` in-process: returns (exit code, stdout, stderr)."""
     from dhash_gha.cli import main
 
-    def run(*argv: str, environ: dict[str, str] | None = None, clock: object = None) -> tuple[int, str, str]:
+    def run(
+        *argv: str, environ: dict[str, str] | None = None, clock: object = None
+    ) -> tuple[int, str, str]:
         import os
 
         env = dict(os.environ if environ is None else environ)
