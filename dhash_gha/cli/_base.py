@@ -45,7 +45,7 @@ def not_built(what: str) -> Handler:
     def handler(args: argparse.Namespace, ctx: Context) -> int:
         raise NotBuiltYet(
             f"'{what}' is not built yet in this version of dhash-gha",
-            tip="see README.md, 'Status of commands', for what is available",
+            tip="see README.md, 'Commands', for what this version provides",
         )
 
     return handler
