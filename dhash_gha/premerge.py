@@ -306,8 +306,15 @@ def _step_protection(run: _Run) -> tuple[str, str | None]:
         run.options.repo,
         "--branch",
         run.options.branch,
+        # The workflow token usually cannot read classic protection (admin only): judge what
+        # it can see, list the rest as not checked, and fail only on a proven violation.
+        "--allow-unchecked",
     )
-    return f"{run.options.repo}@{run.options.branch} meets the policy", log
+    return (
+        f"{run.options.repo}@{run.options.branch}: no violation the token can see "
+        "(settings it could not read are listed in the log)",
+        log,
+    )
 
 
 STEPS: tuple[tuple[str, Callable[[_Run], tuple[str, str | None]]], ...] = (

@@ -93,7 +93,9 @@ class Reporter:
         if self.on_github_actions:
             for line in secret.splitlines() or [secret]:
                 if line.strip():
-                    self._write(self.stream, f"::add-mask::{line}")
+                    # stderr: the runner reads workflow commands from both streams, and
+                    # stdout stays clean for --json output.
+                    self._write(self.err_stream, f"::add-mask::{line}")
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:

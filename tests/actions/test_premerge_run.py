@@ -103,9 +103,15 @@ def test_all_pass_and_protection_runs_with_a_token(
         skip=frozenset({"logging"}),
     )
     assert code == 0
-    assert ["protection", "verify", "--repo", "acme/dhash", "--branch", "main"] in [
-        c[2:] for c in cli.calls
-    ]
+    assert [
+        "protection",
+        "verify",
+        "--repo",
+        "acme/dhash",
+        "--branch",
+        "main",
+        "--allow-unchecked",
+    ] in [c[2:] for c in cli.calls]
     summary = (artifacts / "summary.md").read_text(encoding="utf-8")
     assert (
         "| protection | ✅ pass" in summary

@@ -60,9 +60,9 @@ def test_secrets_are_masked_everywhere(tmp_path: Path) -> None:
     reporter.mask("https://hooks.example/T0/B0/s3cret")
     reporter.info("posting to https://hooks.example/T0/B0/s3cret now")
     reporter.error("failed: https://hooks.example/T0/B0/s3cret")
-    assert out.getvalue().startswith("::add-mask::https://hooks.example/T0/B0/s3cret\n")
-    rest = out.getvalue().split("\n", 1)[1]
-    assert "s3cret" not in rest and "s3cret" not in err.getvalue()
+    assert err.getvalue().startswith("::add-mask::https://hooks.example/T0/B0/s3cret\n")
+    rest = err.getvalue().split("\n", 1)[1]
+    assert "s3cret" not in rest and "s3cret" not in out.getvalue()
     assert "s3cret" not in log.read_text(encoding="utf-8")
 
 

@@ -302,7 +302,7 @@ def test_table_and_job_summary_on_actions(
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "| ❌ | `enforce_admins` |" in summary and "| ✅ | `deletions_blocked` |" in summary
     assert "protection-ok<<" in (tmp_path / "output.txt").read_text(encoding="utf-8")
-    assert "::add-mask::ghs_secret_token_value" in out
+    assert "::add-mask::ghs_secret_token_value" in err
     shown = [
         line for line in (out + err + summary).splitlines() if not line.startswith("::add-mask::")
     ]

@@ -257,9 +257,9 @@ def test_on_actions_secrets_are_masked_and_the_summary_lists_channels(
             environ=env,
         )
     assert code == 0, out + err
-    assert f"::add-mask::{url}" in out and f"::add-mask::{HOOK_SECRET}" in out
-    # besides the mask commands, the secret never shows
-    assert url not in out.replace(f"::add-mask::{url}", "")
+    assert f"::add-mask::{url}" in err and f"::add-mask::{HOOK_SECRET}" in err
+    # besides the mask commands (on stderr, so stdout stays clean), the secret never shows
+    assert url not in out and url not in err.replace(f"::add-mask::{url}", "")
     text = summary.read_text(encoding="utf-8")
     assert "| ops-slack | slack | delivered |" in text and "maskme" not in text
     scan_for(example_workspace, "maskme", HOOK_SECRET)
