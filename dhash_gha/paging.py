@@ -1,4 +1,4 @@
-"""Telling people: the notifications package when present, else an audit record on disk.
+"""Telling people through the notifications package, with an audit record whatever happens.
 
 Deploy and rollback must leave a notification record whatever happens; a
 delivery problem never changes their result.
@@ -25,11 +25,11 @@ def _write_fallback_notification(
     clock: Clock,
     details: Mapping[str, Any] | None,
 ) -> Path:
-    """Minimal audit record, used only when the notifications package cannot be imported."""
+    """Minimal audit record (same keys as the notifications audit), when notify itself failed."""
     folder = ws.notifications_dir
     folder.mkdir(parents=True, exist_ok=True)
     record = {
-        "at": iso_utc(clock.now()),
+        "time": iso_utc(clock.now()),
         "type": kind,
         "environment": env,
         "message": message,
@@ -56,14 +56,8 @@ def page(
     details: Mapping[str, Any] | None = None,
 ) -> Path | None:
     """Notify ``kind`` (deploy, rollback, critical …); returns the audit record's path."""
-    try:
-        from dhash_gha.notify import notify
-    except ImportError:
-        try:
-            return _write_fallback_notification(ws, env, kind, message, clock, details)
-        except OSError as exc:
-            reporter.warning(f"cannot write the notification record: {exc}")
-            return None
+    from dhash_gha.notify import notify
+
     try:
         record = notify(
             ws,
@@ -77,5 +71,9 @@ def page(
         )
     except Exception as exc:  # a notification problem never changes the caller's outcome
         reporter.warning(f"notification failed: {type(exc).__name__}: {exc}")
-        return _write_fallback_notification(ws, env, kind, message, clock, details)
+        try:
+            return _write_fallback_notification(ws, env, kind, message, clock, details)
+        except OSError as write_error:
+            reporter.warning(f"cannot write the notification record: {write_error}")
+            return None
     return record.path

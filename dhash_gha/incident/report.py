@@ -68,8 +68,12 @@ def _num(value: float | None) -> str:
     return f"{value:.6g}"
 
 
+def _unit_label(unit: str) -> str:
+    return {"percent": "%"}.get(unit, unit)
+
+
 def _with_unit(value: float | None, unit: str) -> str:
-    return _num(value) if value is None or not unit else f"{_num(value)} {unit}"
+    return _num(value) if value is None or not unit else f"{_num(value)} {_unit_label(unit)}"
 
 
 def kept_sections(previous: str) -> dict[str, str]:
@@ -89,7 +93,7 @@ def _gate_section(facts: IncidentFacts) -> list[str]:
     gate = facts.gate
     if gate is None:
         return [*lines, "No gate is recorded as failing for this incident.", ""]
-    unit = f" {gate.unit}" if gate.unit else ""
+    unit = f" {_unit_label(gate.unit)}" if gate.unit else ""
     lines.append(
         f"**{gate.name}**: {_num(gate.value)}{unit} against a threshold of "
         f"{_num(gate.threshold)}{unit} (fails when strictly greater)"
