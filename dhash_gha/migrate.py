@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from dhash_gha.atomic import write_json_atomic
 from dhash_gha.clock import Clock, iso_utc
 from dhash_gha.errors import BadInput, CheckFailed
 from dhash_gha.reporter import Reporter
@@ -149,13 +149,7 @@ def current_version(ws: Workspace, env: str) -> str:
 
 
 def _write_state(ws: Workspace, env: str, state: dict[str, Any]) -> None:
-    path = ws.migration_state(env)
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(json.dumps(state, indent=2) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_json_atomic(ws.migration_state(env), state, ensure_ascii=True)
 
 
 # --- planning (pure) -----------------------------------------------------------------------

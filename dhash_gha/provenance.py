@@ -12,8 +12,6 @@ environment and ``ffmpeg -version`` and are passed in what they need.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import platform
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dhash_gha import __version__
+from dhash_gha import __version__, atomic
 from dhash_gha.clock import iso_utc
 from dhash_gha.errors import BadInput
 
@@ -252,8 +250,5 @@ def git_commit(root: Path, environ: Mapping[str, str], timeout: float = 10.0) ->
 
 
 def write_json_atomic(path: Path, document: Mapping[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_json_atomic(path, document)
     return path

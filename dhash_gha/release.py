@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dhash_gha.atomic import write_json_atomic
 from dhash_gha.errors import ConfigError
 from dhash_gha.workspace import Workspace
 
@@ -42,19 +43,9 @@ def read_release(ws: Workspace, env: str) -> dict[str, Any] | None:
     return data
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 def write_release(ws: Workspace, env: str, record: Mapping[str, Any]) -> Path:
     path = ws.release_record(env)
-    _write_atomic(path, json.dumps(dict(record), indent=2, sort_keys=True) + "\n")
+    write_json_atomic(path, dict(record), sort_keys=True)
     return path
 
 

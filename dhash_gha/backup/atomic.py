@@ -1,38 +1,13 @@
-"""Writing files so that a crash never leaves a half-written one under its final name."""
+"""Backup-specific file publishing; the atomic-write primitives live in dhash_gha.atomic."""
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
-from typing import BinaryIO
 
-OWNER_ONLY = 0o600
+from dhash_gha.atomic import OWNER_ONLY, fsync_dir, open_exclusive, temp_beside, write_atomic
 
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename durable; a no-op where directories cannot be opened (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def temp_beside(target: Path) -> Path:
-    """A hidden temporary name next to ``target`` that no backup glob matches."""
-    return target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-
-
-def open_exclusive(path: Path, mode: int = OWNER_ONLY) -> BinaryIO:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags, mode)
-    return os.fdopen(fd, "wb")
+__all__ = ["OWNER_ONLY", "fsync_dir", "open_exclusive", "publish", "temp_beside", "write_atomic"]
 
 
 def publish(temp: Path, target: Path) -> None:
@@ -51,17 +26,3 @@ def publish(temp: Path, target: Path) -> None:
     else:
         temp.unlink()
     fsync_dir(target.parent)
-
-
-def write_atomic(target: Path, data: bytes, mode: int = OWNER_ONLY) -> None:
-    """Replace ``target`` with ``data`` atomically (temp file, fsync, rename)."""
-    temp = temp_beside(target)
-    try:
-        with open_exclusive(temp, mode) as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-        fsync_dir(target.parent)
-    finally:
-        temp.unlink(missing_ok=True)

@@ -11,13 +11,13 @@ gates are already failing (so a resumed monitor does not notify twice).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dhash_gha.atomic import write_json_atomic
 from dhash_gha.gates.sample import Sample
 
 STATE_VERSION = 1
@@ -106,13 +106,7 @@ class MonitorState:
 
 def save_state(path: Path, state: MonitorState) -> None:
     """Write atomically: a monitor killed mid-write leaves the previous state, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(state.to_dict(), handle, separators=(",", ":"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_json_atomic(path, state.to_dict(), indent=None, separators=(",", ":"))
 
 
 def load_state(path: Path) -> MonitorState:

@@ -8,17 +8,15 @@ a record. Values that could hold a secret are redacted before writing.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import secrets as token_source
-import tempfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dhash_gha.atomic import OWNER_ONLY, write_json_atomic, write_text_atomic
 from dhash_gha.clock import utc_stamp
 from dhash_gha.notify.delivery import sanitise
 
@@ -56,40 +54,12 @@ def record_name(moment: datetime, env: str, kind: str) -> str:
 
 
 def write_atomically(path: Path, data: Mapping[str, Any]) -> None:
-    """JSON, written with ``write_text_atomically``."""
-    write_text_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """One JSON record, written atomically (owner-readable only: records may name people)."""
+    write_json_atomic(path, data, mode=OWNER_ONLY)
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """temp file in the same directory → fsync → rename (→ fsync the directory where possible)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    if os.name != "posix":
-        return  # Windows cannot open a directory for fsync; the rename is already durable enough.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_text_atomic(path, text, mode=OWNER_ONLY)
 
 
 def write_record(
