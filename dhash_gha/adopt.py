@@ -19,6 +19,7 @@ from typing import Any
 
 from dhash_gha import __version__
 from dhash_gha.errors import BadInput
+from dhash_gha.scratch import example_source
 from dhash_gha.workspace import Workspace, check_env_name
 
 DEFAULT_ACTION_REPO = "dhash-gha/dhash-gha"
@@ -43,16 +44,7 @@ class AdoptResult:
 
 def example_root() -> Path:
     """The example workspace: shipped inside the package, or the checkout's examples/."""
-    packaged = Path(str(resources.files("dhash_gha"))) / "_example" / "dhash-app"
-    if (packaged / "quality-gates-config.json").is_file():
-        return packaged
-    checkout = Path(__file__).resolve().parents[1] / "examples" / "dhash-app"
-    if (checkout / "quality-gates-config.json").is_file():
-        return checkout
-    raise BadInput(
-        "the example workspace is missing from this installation",
-        tip="reinstall dhash-gha (pip install --force-reinstall dhash-gha)",
-    )
+    return example_source()
 
 
 def action_ref(options: AdoptOptions) -> str:

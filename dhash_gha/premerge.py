@@ -25,25 +25,12 @@ from pathlib import Path
 from dhash_gha.clock import Clock
 from dhash_gha.errors import BadInput, DhashError
 from dhash_gha.reporter import Reporter
+from dhash_gha.scratch import copy_workspace
 from dhash_gha.workspace import Workspace
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
 _ICON = {PASS: "✅", FAIL: "❌", SKIPPED: "⏭️"}
 _MARKER = "summary.md"
-# Copied into the scratch workspace: everything but what a run generates.
-_RUNTIME = (
-    "backups",
-    "rollbacks",
-    "logs",
-    "incidents",
-    "notifications",
-    "data",
-    ".dhash-state",
-    "premerge_artifacts",
-    "__pycache__",
-    "*.pid",
-    "current_release.json",
-)
 _SERVICE_LINE = re.compile(r"\b(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
 
 
@@ -388,7 +375,7 @@ def prepare_artifacts(path: Path) -> Path:
 def scratch_copy(ws: Workspace) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="dhash-premerge-") as tmp:
         target = Path(tmp) / "ws"
-        shutil.copytree(ws.root, target, ignore=shutil.ignore_patterns(*_RUNTIME))
+        copy_workspace(ws.root, target)
         yield target
 
 

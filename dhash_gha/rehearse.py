@@ -22,20 +22,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from dhash_gha.clock import Clock, ScaledClock, SystemClock
-from dhash_gha.errors import BadInput
 from dhash_gha.gates.spec import UNIT_SYMBOLS, format_number
 from dhash_gha.reporter import Reporter
+from dhash_gha.scratch import copy_example
 from dhash_gha.workspace import Workspace
 
 ENV = "production"
@@ -43,10 +42,6 @@ BAD_FAULTS = {"extraction_failure_ratio": 0.5}
 GOOD_MONITOR_MINUTES = 2.0
 LOAD_RATE_PER_SECOND = 10.0
 LOAD_MAX_SECONDS = 900.0
-# Runtime state of a workspace that is never part of a fresh copy.
-RUNTIME_PARTS = ("backups", "rollbacks", "logs", "incidents", "notifications", "data",
-                 ".dhash-state", "premerge_artifacts", "__pycache__", "*.pid",
-                 "current_release.json")  # fmt: skip
 # Variables that could make a rehearsal page someone or touch GitHub.
 _PRIVATE_PREFIXES = ("DHASH_", "GITHUB_", "GH_", "ACTIONS_", "RUNNER_")
 
@@ -68,43 +63,6 @@ class Rehearsal:
     total_seconds: float = 0.0
     time_scale: float = 1.0
     problem: str | None = None
-
-
-def example_source() -> Path:
-    """The example workspace shipped with the package, else the checkout's examples/."""
-    package = Path(__file__).resolve().parent
-    for candidate in (
-        package / "_example" / "dhash-app",
-        package.parent / "examples" / "dhash-app",
-    ):
-        if (candidate / "quality-gates-config.json").is_file():
-            return candidate
-    raise BadInput(
-        "the example workspace is not installed with this copy of dhash-gha",
-        tip="reinstall the package (pip install dhash-gha) or run from a checkout",
-    )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def copy_example(target: Path, port_for: Callable[[], int] = free_port) -> Workspace:
-    """Copy the example workspace to ``target`` with a free port per environment."""
-    shutil.copytree(example_source(), target, ignore=shutil.ignore_patterns(*RUNTIME_PARTS))
-    ws = Workspace.at(target)
-    for env in ws.environments():
-        path = ws.env_config(env)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        port = port_for()
-        data["component"]["port"] = port
-        data["health"]["url"] = f"http://127.0.0.1:{port}/healthz"
-        data["metrics"]["url"] = f"http://127.0.0.1:{port}/metrics"
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return ws
 
 
 def set_faults(ws: Workspace, env: str, faults: Mapping[str, Any]) -> None:

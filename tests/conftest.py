@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,39 +9,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "dhash-app"
-_RUNTIME = (
-    "backups",
-    "rollbacks",
-    "logs",
-    "incidents",
-    "notifications",
-    "data",
-    ".dhash-state",
-    "premerge_artifacts",
-    "__pycache__",
-    "*.pid",
-    "current_release.json",
-)
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    from dhash_gha.scratch import free_port as pick
+
+    return pick()
 
 
 def copy_example_workspace(target: Path) -> Path:
     """A private copy of examples/dhash-app with free ports, so tests never collide."""
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(*_RUNTIME))
-    for config_file in sorted((target / "config").glob("*/dhash.json")):
-        data = json.loads(config_file.read_text(encoding="utf-8"))
-        port = free_port()
-        data["component"]["port"] = port
-        data["health"]["url"] = f"http://127.0.0.1:{port}/healthz"
-        data["metrics"]["url"] = f"http://127.0.0.1:{port}/metrics"
-        config_file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return target
+    from dhash_gha.scratch import copy_example
+
+    return copy_example(target).root
 
 
 @pytest.fixture

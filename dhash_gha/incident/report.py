@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from dhash_gha.clock import iso_utc
+from dhash_gha.gates.spec import UNIT_SYMBOLS
 from dhash_gha.incident.chart import minutes_label, xychart
 from dhash_gha.incident.evidence import MonitorRun, TimelineEntry
 
@@ -69,7 +70,7 @@ def _num(value: float | None) -> str:
 
 
 def _unit_label(unit: str) -> str:
-    return {"percent": "%"}.get(unit, unit)
+    return UNIT_SYMBOLS.get(unit, unit)
 
 
 def _with_unit(value: float | None, unit: str) -> str:

@@ -10,12 +10,11 @@ import pytest
 
 from dhash_gha.rehearse import (
     Rehearsal,
-    copy_example,
-    example_source,
     private_environ,
     summary_lines,
     summary_markdown,
 )
+from dhash_gha.scratch import copy_example, example_source
 
 RunCli = Callable[..., tuple[int, str, str]]
 
