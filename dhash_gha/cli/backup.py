@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.cli._index import summary
 from dhash_gha.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dhash_gha.context import Context
 
 
@@ -63,6 +65,8 @@ def create_handler(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def verify_handler(args: argparse.Namespace, ctx: Context) -> int:
+    from pathlib import Path
+
     from dhash_gha.backup import verify_backup
 
     path = Path(args.path)
@@ -137,8 +141,7 @@ def register(subparsers: Any) -> None:
     parser = add_command(
         subparsers,
         "backup",
-        "back up src/, config/, deployments/ to backups/dhash_{env}_{ts}.zip (+ .sha256); "
-        "'backup --env ENV' is 'backup create --env ENV'",
+        summary("backup"),
         create_handler,
     )
     add_env(parser, required=False)

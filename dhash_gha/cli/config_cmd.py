@@ -6,13 +6,14 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.cli._index import summary
 
 if TYPE_CHECKING:
     from dhash_gha.context import Context
 
 
 def register(subparsers: Any) -> None:
-    config = add_command(subparsers, "config", "workspace configuration", _validate)
+    config = add_command(subparsers, "config", summary("config"), _validate)
     actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
     validate = add_command(
         actions,

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.cli._index import summary
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dhash_gha.context import Context
     from dhash_gha.workspace import Workspace
 
 
 def register(subparsers: Any) -> None:
-    gates = add_command(subparsers, "gates", "validate, show or replay quality gates", _validate)
+    gates = add_command(subparsers, "gates", summary("gates"), _validate)
     actions = gates.add_subparsers(dest="gates_action", metavar="ACTION", required=True)
     validate = add_command(
         actions,
@@ -70,6 +71,8 @@ def _known_env(ws: Workspace, env: str) -> str:
 
 
 def _candidate_path(ws: Workspace, given: str) -> Path:
+    from pathlib import Path
+
     from dhash_gha.errors import BadInput
 
     path = Path(given)
@@ -109,6 +112,8 @@ def _validate(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _show(args: argparse.Namespace, ctx: Context) -> int:
+    import json
+
     from dhash_gha.config import load_gates_config
     from dhash_gha.gates.schedule import Schedule
     from dhash_gha.gates.show import gates_json, gates_table
@@ -128,6 +133,8 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _replay(args: argparse.Namespace, ctx: Context) -> int:
+    import json
+
     from dhash_gha.config import load_gates_config
     from dhash_gha.errors import BadInput
     from dhash_gha.gates.monitor_logs import default_pattern, find_monitor_logs, read_monitor_logs

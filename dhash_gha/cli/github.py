@@ -6,11 +6,10 @@ Handlers import the GitHub library (and PyGithub through it) only when they run.
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command
+from dhash_gha.cli._index import summary
 
 if TYPE_CHECKING:
     from dhash_gha.context import Context
@@ -61,6 +60,8 @@ def _emit_rows(
 
 # --- protection verify ------------------------------------------------------------------
 def _protection_verify(args: argparse.Namespace, ctx: Context) -> int:
+    from pathlib import Path
+
     from dhash_gha.github.client import parse_repo
     from dhash_gha.github.policy import evaluate
     from dhash_gha.github.policy_file import load_policy
@@ -87,6 +88,8 @@ def _protection_verify(args: argparse.Namespace, ctx: Context) -> int:
 
 # --- environment verify -----------------------------------------------------------------
 def _environment_verify(args: argparse.Namespace, ctx: Context) -> int:
+    from pathlib import Path
+
     from dhash_gha.github.client import parse_repo
     from dhash_gha.github.environments import verify_environment
     from dhash_gha.github.policy_file import load_policy
@@ -110,6 +113,8 @@ def _environment_verify(args: argparse.Namespace, ctx: Context) -> int:
 
 # --- deployments ------------------------------------------------------------------------
 def _deployment_create(args: argparse.Namespace, ctx: Context) -> int:
+    import json
+
     from dhash_gha.github.client import parse_repo
     from dhash_gha.github.deployments import create_deployment
 
@@ -186,7 +191,7 @@ def _positive_int(text: str) -> int:
 
 
 def register(subparsers: Any) -> None:
-    protection = add_command(subparsers, "protection", "branch protection", _needs_action)
+    protection = add_command(subparsers, "protection", summary("protection"), _needs_action)
     p_actions = protection.add_subparsers(dest="protection_action", metavar="ACTION", required=True)
     verify = add_command(
         p_actions,
@@ -205,9 +210,7 @@ def register(subparsers: Any) -> None:
         help="do not fail for settings the token could not read (they are still listed)",
     )
 
-    environment = add_command(
-        subparsers, "environment", "GitHub deployment environments", _needs_action
-    )
+    environment = add_command(subparsers, "environment", summary("environment"), _needs_action)
     e_actions = environment.add_subparsers(
         dest="environment_action", metavar="ACTION", required=True
     )
@@ -225,9 +228,7 @@ def register(subparsers: Any) -> None:
     e_verify.add_argument("--json", action="store_true", help="print the result as JSON")
     e_verify.add_argument("--allow-unchecked", action="store_true")
 
-    deployment = add_command(
-        subparsers, "deployment", "GitHub deployments and their statuses", _needs_action
-    )
+    deployment = add_command(subparsers, "deployment", summary("deployment"), _needs_action)
     d_actions = deployment.add_subparsers(dest="deployment_action", metavar="ACTION", required=True)
     create = add_command(
         d_actions,

@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.cli._index import summary
 from dhash_gha.errors import BadInput
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ def register(subparsers: Any) -> None:
     monitor = add_command(
         subparsers,
         "monitor",
-        "watch an environment against its quality gates; roll back when one fails",
+        summary("monitor"),
         _monitor,
     )
     add_env(monitor)
@@ -37,7 +38,7 @@ def register(subparsers: Any) -> None:
     rollout = add_command(
         subparsers,
         "rollout",
-        "the guarded rollout: backup → deploy → migrate → smoke → monitor",
+        summary("rollout"),
         _rollout,
     )
     add_env(rollout)
@@ -47,8 +48,7 @@ def register(subparsers: Any) -> None:
     rehearse = add_command(
         subparsers,
         "rehearse",
-        "rehearse a bad release on a temporary copy of the example workspace: deploy, detect, "
-        "roll back, and print the timeline",
+        summary("rehearse"),
         _rehearse,
     )
     rehearse.add_argument("--keep", action="store_true", help="leave the workspace for inspection")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.cli._index import summary
 from dhash_gha.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, BadInput
 
 if TYPE_CHECKING:
@@ -19,6 +19,8 @@ NOTIFICATION_TYPES = ("test", "deploy", "rollback", "gate", "critical", "golden"
 
 
 def _details(text: str | None) -> dict[str, Any]:
+    import json
+
     if not text:
         return {}
     try:
@@ -48,6 +50,8 @@ def _require_known_env(ws: Workspace, env: str) -> None:
 
 def _show_rendered(ctx: Context, record_path: Path) -> None:
     """--dry-run: print what each channel would have received (no secret is in a payload)."""
+    import json
+
     rendered = json.loads(record_path.read_text(encoding="utf-8")).get("rendered") or {}
     for name, payload in rendered.items():
         with ctx.reporter.group(f"{name}: rendered payload"):
@@ -112,7 +116,7 @@ def register(subparsers: Any) -> None:
     notify = add_command(
         subparsers,
         "notify",
-        "send a notification to every channel of an environment",
+        summary("notify"),
         notify_handler,
     )
     notify.add_argument("--type", choices=NOTIFICATION_TYPES, required=True)
@@ -129,7 +133,7 @@ def register(subparsers: Any) -> None:
     incident = add_command(
         subparsers,
         "incident",
-        "open an incident archive or regenerate its report",
+        summary("incident"),
         incident_report_handler,
     )
     actions = incident.add_subparsers(dest="incident_action", metavar="ACTION", required=True)

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.cli._index import summary
 
 if TYPE_CHECKING:
     from dhash_gha.context import Context
@@ -16,7 +17,7 @@ def register(subparsers: Any) -> None:
     preflight = add_command(
         subparsers,
         "preflight",
-        "check an environment is ready for a deploy (✅/❌ with the fix)",
+        summary("preflight"),
         _preflight,
     )
     add_env(preflight)
@@ -25,7 +26,7 @@ def register(subparsers: Any) -> None:
     deploy = add_command(
         subparsers,
         "deploy",
-        "deploy the workspace's release: lock, backup, build, restart, health, record, monitor",
+        summary("deploy"),
         _deploy,
     )
     add_env(deploy)
@@ -41,16 +42,14 @@ def register(subparsers: Any) -> None:
         help="deploy even though this preflight check fails (logged; repeatable)",
     )
 
-    migrate = add_command(
-        subparsers, "migrate", "run data migrations forward or backward", _migrate
-    )
+    migrate = add_command(subparsers, "migrate", summary("migrate"), _migrate)
     add_env(migrate)
     migrate.add_argument("--type", choices=["forward", "backward"], required=True)
     migrate.add_argument("--to", metavar="VERSION", help="target version (default: all / one)")
     migrate.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     _add_wait_lock(migrate)
 
-    smoke = add_command(subparsers, "smoke", "smoke-test the running component", _smoke)
+    smoke = add_command(subparsers, "smoke", summary("smoke"), _smoke)
     add_env(smoke)
     phase = smoke.add_mutually_exclusive_group(required=True)
     phase.add_argument("--post-deploy", action="store_true")
@@ -58,9 +57,7 @@ def register(subparsers: Any) -> None:
     smoke.add_argument("--output", metavar="FILE", help="also append the results to FILE")
     smoke.add_argument("--json", action="store_true", help="print results as JSON")
 
-    rollback = add_command(
-        subparsers, "rollback", "restore an environment from a backup", _rollback
-    )
+    rollback = add_command(subparsers, "rollback", summary("rollback"), _rollback)
     add_env(rollback)
     rollback.add_argument("--backup", default="latest", metavar="PATH|latest")
     rollback.add_argument("--force", action="store_true", help="do not ask for confirmation")
@@ -78,9 +75,7 @@ def register(subparsers: Any) -> None:
         help="allow restoring a manual .tar.gz backup that has no sidecar (logged)",
     )
 
-    service = add_command(
-        subparsers, "service", "start, stop or show the component process", _service
-    )
+    service = add_command(subparsers, "service", summary("service"), _service)
     service.add_argument("action", choices=["start", "stop", "status"])
     add_env(service)
 

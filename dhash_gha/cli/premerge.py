@@ -6,10 +6,10 @@ Commands: ``premerge``, ``provenance``, ``init``, ``gha run|backup-name|waves``.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.cli._index import summary
 
 if TYPE_CHECKING:
     from dhash_gha.context import Context
@@ -19,7 +19,7 @@ def register(subparsers: Any) -> None:
     premerge = add_command(
         subparsers,
         "premerge",
-        "run the pre-merge checks and write the premerge_artifacts/ bundle",
+        summary("premerge"),
         _premerge,
     )
     premerge.add_argument(
@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
     provenance = add_command(
         subparsers,
         "provenance",
-        "write an in-toto / SLSA v1 provenance statement for backups and artifacts",
+        summary("provenance"),
         _provenance,
     )
     provenance.add_argument(
@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
     init = add_command(
         subparsers,
         "init",
-        "adopt dhash-gha in a repository: configs, scripts and workflows",
+        summary("init"),
         _init,
     )
     init.add_argument(
@@ -93,8 +93,7 @@ def register(subparsers: Any) -> None:
     gha = add_command(
         subparsers,
         "gha",
-        "steps of the composite actions: run a command and publish its outputs, check a "
-        "backup name, plan fleet waves",
+        summary("gha"),
         _gha_usage,
     )
     actions = gha.add_subparsers(dest="gha_action", metavar="ACTION", required=True)
@@ -141,6 +140,8 @@ def register(subparsers: Any) -> None:
 
 # --- premerge --------------------------------------------------------------------------------
 def _premerge(args: argparse.Namespace, ctx: Context) -> int:
+    from pathlib import Path
+
     from dhash_gha.errors import DhashError
     from dhash_gha.ghactions import result_for
     from dhash_gha.premerge import PremergeOptions, run_premerge
@@ -168,6 +169,7 @@ def _premerge(args: argparse.Namespace, ctx: Context) -> int:
 def _provenance(args: argparse.Namespace, ctx: Context) -> int:
     import json
     import sys
+    from pathlib import Path
 
     from dhash_gha import provenance as prov
     from dhash_gha.errors import BadInput

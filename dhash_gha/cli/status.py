@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from dhash_gha.cli._base import add_command, add_env
+from dhash_gha.cli._index import summary
 
 if TYPE_CHECKING:
     from dhash_gha.context import Context
@@ -15,8 +16,7 @@ def register(subparsers: Any) -> None:
     status = add_command(
         subparsers,
         "status",
-        "show an environment's release, health, backups and monitor; 'status set' posts a "
-        "commit status",
+        summary("status"),
         _status_show,
     )
     add_env(status, required=False)

@@ -214,3 +214,33 @@ def test_python_dash_m_entry_point(example_workspace: Path) -> None:
 def test_build_parser_is_reusable() -> None:
     args = build_parser().parse_args(["--root", "x", "rollback", "--env", "production", "--force"])
     assert args.root == "x" and args.force and args.env == "production"
+
+
+def test_command_index_matches_what_each_module_registers() -> None:
+    """The index lists every command once, under the module that really registers it."""
+    from dhash_gha.cli import command_module
+    from dhash_gha.cli._index import COMMANDS
+
+    by_module: dict[str, set[str]] = {}
+    for name, (module_name, _summary) in COMMANDS.items():
+        by_module.setdefault(module_name, set()).add(name)
+    for module_name, names in by_module.items():
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        command_module(module_name).register(sub)
+        assert set(sub.choices) == names, module_name
+        for name in names:
+            assert sub.choices[name].description == COMMANDS[name][1]
+
+
+def test_running_a_command_imports_only_its_module() -> None:
+    code = (
+        "import sys; from dhash_gha.cli import main; main(['backup', '--help']);"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith('dhash_gha.cli.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert "LOADED ['dhash_gha.cli._base', 'dhash_gha.cli._index', 'dhash_gha.cli.backup']" in (
+        result.stdout
+    ), result.stdout + result.stderr
