@@ -59,8 +59,13 @@ def backup_name_pattern(env: str) -> re.Pattern[str]:
     return re.compile(rf"^dhash_{re.escape(env)}_[A-Za-z0-9_.-]+\.(zip|tar\.gz)$")
 
 
+def pre_rollback_pattern(env: str) -> re.Pattern[str]:
+    """The state a rollback archived first: restoring it undoes that rollback."""
+    return re.compile(rf"^pre_rollback_{re.escape(env)}_[0-9_]+\.tar\.gz$")
+
+
 def resolve_backup(ws: Workspace, env: str, value: str | Path) -> Path:
-    """``latest`` or a path that must resolve to this environment's backup inside backups/."""
+    """``latest``, this environment's backup inside backups/, or its pre-rollback archive."""
     if str(value) == "latest":
         backups = ws.backups(env)  # newest first
         if not backups:
@@ -72,13 +77,17 @@ def resolve_backup(ws: Workspace, env: str, value: str | Path) -> Path:
     given = Path(value)
     candidate = given if given.is_absolute() else ws.root / given
     resolved = candidate.resolve()
-    if resolved.parent != ws.backups_dir.resolve() or not backup_name_pattern(env).match(
+    in_backups = resolved.parent == ws.backups_dir.resolve() and backup_name_pattern(env).match(
         resolved.name
-    ):
+    )
+    in_rollbacks = resolved.parent == ws.rollbacks_dir.resolve() and pre_rollback_pattern(
+        env
+    ).match(resolved.name)
+    if not (in_backups or in_rollbacks):
         raise BadInput(
             f"--backup {str(value)!r} is not a backup of '{env}' inside backups/",
             tip=f"give 'latest' or backups/dhash_{env}_YYYYmmdd_HHMMSS.zip (see: dhash-gha backup "
-            f"list --env {env})",
+            f"list --env {env}); to undo a rollback, rollbacks/pre_rollback_{env}_….tar.gz",
         )
     if not resolved.is_file():
         raise BadInput(f"backup {str(value)!r} does not exist", tip="see: dhash-gha backup list")
@@ -218,7 +227,8 @@ class _Rollback:
         """The backup's manifest once it verifies (None for an unverified manual tar.gz)."""
         from dhash_gha.backup import read_manifest, verify_backup
 
-        if self.source.name.endswith(".tar.gz"):
+        tar = self.source.name.endswith(".tar.gz")
+        if tar and not Workspace.sidecar(self.source).exists():
             if not self.unverified:
                 raise BadInput(
                     f"{self.source.name} is a manual tar.gz backup without a checksum sidecar",
@@ -226,8 +236,11 @@ class _Rollback:
                 )
             return None
         try:
-            verify_backup(self.source)
-            manifest: dict[str, Any] = read_manifest(self.source)
+            if tar:
+                manifest: dict[str, Any] = self.verify_pre_rollback_archive()
+            else:
+                verify_backup(self.source)
+                manifest = read_manifest(self.source)
         except DhashError as exc:
             if self.automatic:
                 self.refuse(
@@ -243,6 +256,29 @@ class _Rollback:
                 tip=f"pick a backup of '{self.env}'",
             )
         return manifest
+
+    def verify_pre_rollback_archive(self) -> dict[str, Any]:
+        """A tar.gz with a sidecar (a pre-rollback archive): its checksum, and the migration
+        version it ran with, which the rollback that wrote it recorded in the history."""
+        from dhash_gha.backup.verify import file_sha256, sidecar_digest
+        from dhash_gha.release import read_history
+
+        if file_sha256(self.source) != sidecar_digest(self.source):
+            raise CheckFailed(
+                f"{self.source.name} does not match its .sha256 sidecar: it was changed or is "
+                "incomplete",
+                tip="pick another archive or backup",
+            )
+        name = relative(self.ws, self.source)
+        version = next(
+            (
+                entry.get("migration_from")
+                for entry in reversed(read_history(self.ws, self.env))
+                if entry.get("pre_rollback_archive") == name
+            ),
+            None,
+        )
+        return {"environment": self.env, "migration_version": version}
 
     def check_migration_plan(self, target: Any) -> None:
         """Refuse (and page) before touching anything when the data cannot go back."""
@@ -409,6 +445,7 @@ class _Rollback:
             "pre_rollback_archive": relative(ws, archive) if archive else None,
             "rolled_back_release": result.from_release,
             "release_id": result.to_release,
+            "migration_from": result.migration_from,
             "migration_version": result.migration_to,
         }
         if ok:
