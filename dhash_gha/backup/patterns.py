@@ -12,31 +12,12 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from dhash_gha.globs import glob_regex
+
 
 @lru_cache(maxsize=256)
 def _compile(pattern: str) -> re.Pattern[str]:
-    out = ""
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out += "(?:.*/)?"
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out += "(?:/.*)?"
-            i += 3
-        elif pattern.startswith("**", i):
-            out += ".*"
-            i += 2
-        elif pattern[i] == "*":
-            out += "[^/]*"
-            i += 1
-        elif pattern[i] == "?":
-            out += "[^/]"
-            i += 1
-        else:
-            out += re.escape(pattern[i])
-            i += 1
-    return re.compile(out + r"\Z", re.DOTALL)
+    return re.compile(glob_regex(pattern, trailing_matches_dir=True) + r"\Z", re.DOTALL)
 
 
 def excluded(path: str, patterns: Sequence[str]) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dhash_gha.globs import glob_regex
+
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
@@ -26,27 +28,7 @@ def _translate(pattern: str) -> re.Pattern[str]:
     dir_only = pattern.endswith("/")
     body = pattern.strip("/")
     anchored = pattern.startswith("/") or "/" in body
-    out = ""
-    i = 0
-    while i < len(body):
-        if body.startswith("**/", i):
-            out += "(?:.*/)?"
-            i += 3
-        elif body.startswith("/**", i) and i + 3 == len(body):
-            out += "/.*"
-            i += 3
-        elif body.startswith("**", i):
-            out += ".*"
-            i += 2
-        elif body[i] == "*":
-            out += "[^/]*"
-            i += 1
-        elif body[i] == "?":
-            out += "[^/]"
-            i += 1
-        else:
-            out += re.escape(body[i])
-            i += 1
+    out = glob_regex(body, trailing_matches_dir=False)
     prefix = "^" if anchored else "^(?:.*/)?"
     suffix = "/.*$" if dir_only else "(?:/.*)?$"
     if body.endswith("/*"):  # GitHub: `docs/*` owns docs/a.md but not docs/sub/b.md
