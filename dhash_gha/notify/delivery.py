@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
+from dhash_gha.notify.interface import ChannelResult
+
 # Answers that no retry can fix: the request or the channel's configuration is wrong.
 NO_RETRY_STATUSES = frozenset({400, 403, 404, 410})
 RETRY_STATUSES = frozenset({408, 425, 429})
@@ -103,6 +105,17 @@ class DeliveryOutcome:
     fix: str | None = None
     status: int | None = None
     body: str = ""
+
+    def channel_result(self, name: str, channel_type: str) -> ChannelResult:
+        return ChannelResult(
+            name=name,
+            type=channel_type,
+            status="delivered" if self.ok else "failed",
+            reason=self.reason,
+            attempts=self.attempts,
+            fix=self.fix,
+            configuration_error=self.configuration_error,
+        )
 
 
 # --- pure policy -------------------------------------------------------------------------

@@ -104,12 +104,4 @@ class WebhookChannel:
             sleep=self.runtime.sleep,
             rand=self.runtime.rand,
         )
-        return ChannelResult(
-            name=self.name,
-            type=self.type,
-            status="delivered" if outcome.ok else "failed",
-            reason=outcome.reason,
-            attempts=outcome.attempts,
-            fix=outcome.fix,
-            configuration_error=outcome.configuration_error,
-        )
+        return outcome.channel_result(self.name, self.type)
