@@ -11,6 +11,7 @@ from pathlib import Path
 from dhash_gha.backup.entries import name_problem
 from dhash_gha.backup.pack import SourceFile
 from dhash_gha.backup.patterns import excluded
+from dhash_gha.backup.swap import STAGING_PREFIX
 from dhash_gha.errors import BadInput
 
 
@@ -25,8 +26,31 @@ class Tree:
         return sum(f.size for f in self.files)
 
 
+# Top-level directories a restore must never swap: a restore replaces each include item
+# wholesale, so listing one of these would let a rollback erase audit records (logs,
+# notifications, incidents, deploy history), the backups themselves, or the migration
+# state and database that the rollback's migration step works on.
+RESERVED_TOP_LEVEL = {
+    "logs": "command and service logs",
+    "notifications": "the notification audit",
+    "incidents": "incident records",
+    ".dhash-state": "deploy history, locks and the restore journal",
+    "backups": "the backups themselves",
+    "rollbacks": "pre-rollback archives",
+    "migrations": "migration files and state (a rollback migrates them instead)",
+    "data": "the database and queues (a rollback migrates them instead)",
+}
+
+
+def _reserved(item: str) -> str | None:
+    top = item.split("/")[0]
+    if top.startswith(STAGING_PREFIX):
+        return "restore staging directories"
+    return RESERVED_TOP_LEVEL.get(top)
+
+
 def check_include(include: Sequence[str]) -> list[str]:
-    """Include items as clean relative paths; overlapping items are refused."""
+    """Include items as clean relative paths; overlapping and reserved items are refused."""
     items = [item.strip("/") for item in include]
     for item in items:
         problem = name_problem(item)
@@ -34,6 +58,13 @@ def check_include(include: Sequence[str]) -> list[str]:
             raise BadInput(
                 f"backup.include item {item!r}: {problem}",
                 tip="list paths relative to the workspace root, e.g. src, config, deployments",
+            )
+        holds = _reserved(item)
+        if holds:
+            raise BadInput(
+                f"backup.include item {item!r} holds {holds}, which a restore must never "
+                "replace (no rollback may erase them)",
+                tip=f"remove {item!r} from backup.include in config/ENV/dhash.json",
             )
     for item in items:
         for other in items:

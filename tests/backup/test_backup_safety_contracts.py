@@ -1,0 +1,60 @@
+"""Safety contracts under hostile configurations: audit records survive, nothing half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from backup_helpers import START, quiet_reporter, small_workspace
+
+from dhash_gha.backup import create_backup, restore_backup
+from dhash_gha.clock import FakeClock
+from dhash_gha.errors import BadInput
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "logs",
+        "notifications",
+        "notifications/fallback",
+        "incidents",
+        ".dhash-state",
+        ".dhash-state/production",
+        "backups",
+        "rollbacks",
+        "migrations",
+        "data/production",
+        ".dhash-restore-20260301_120000",
+    ],
+)
+def test_include_of_an_audit_or_tool_directory_is_refused(tmp_path: Path, item: str) -> None:
+    # A restore swaps every include item wholesale: listing one of these would let a
+    # rollback erase logs, notifications, incidents, deploy history or the backups themselves.
+    ws = small_workspace(tmp_path / "ws", backup_section={"include": ["src", item]})
+    (ws.root / item).mkdir(parents=True)
+    (ws.root / item / "record.txt").write_text("audit\n", encoding="utf-8")
+    clock = FakeClock(START)
+    with pytest.raises(BadInput, match=item.split("/")[0]) as caught:
+        create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock))
+    assert caught.value.tip
+    assert not ws.backups_dir.exists() or not list(ws.backups_dir.glob("dhash_*"))
+
+
+def test_restore_never_erases_a_record_written_after_the_backup(tmp_path: Path) -> None:
+    # Back up with a sound config, then point include at logs/: the restore is refused
+    # before anything is moved, so the newer log survives.
+    ws = small_workspace(tmp_path / "ws")
+    clock = FakeClock(START)
+    made = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+    small_workspace_config = ws.root / "config" / "production" / "dhash.json"
+    text = small_workspace_config.read_text(encoding="utf-8")
+    small_workspace_config.write_text(
+        text.replace('"deployments"', '"deployments", "logs"', 1), encoding="utf-8"
+    )
+    (ws.logs_dir).mkdir(exist_ok=True)
+    (ws.logs_dir / "deploy_production_20260301_130000.log").write_text("x\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="logs"):
+        restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
+    assert (ws.logs_dir / "deploy_production_20260301_130000.log").exists()
+    assert not ws.rollbacks_dir.exists()
