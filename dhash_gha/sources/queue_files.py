@@ -9,6 +9,7 @@ once complete. Files are read in fixed-size binary chunks, never loaded whole.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +48,11 @@ class QueueFilesSource:
             return SourceReading.failed(f"cannot list queue files: {exc}")
         for path in paths:
             try:
+                if not stat.S_ISREG(path.stat().st_mode):
+                    # A directory, or a named pipe whose open() would block the poll forever.
+                    return SourceReading.failed(
+                        f"cannot read queue file {path.name}: not a regular file"
+                    )
                 total += count_lines(path)
             except FileNotFoundError:
                 continue  # rotated away between listing and reading: its items are gone

@@ -103,3 +103,33 @@ def test_health_uses_the_injected_prober() -> None:
         HEALTH_OK: 1.0
     }
     assert calls == [("http://h/healthz", 3)]
+
+
+def test_a_fifo_named_queue_is_no_data_not_a_hung_poll(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    import pytest
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    kept = tmp_path / "a.queue"
+    kept.write_text("x\n", encoding="utf-8")
+    pipe = tmp_path / "pipe.queue"
+    os.mkfifo(pipe)  # opening it for reading blocks until a writer comes: never, here
+    readings: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: readings.append(QueueFilesSource(lambda: [kept, pipe]).collect()),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=5)
+    if worker.is_alive():
+        with pipe.open("wb"):  # let the blocked reader go, then fail
+            pass
+        worker.join(timeout=5)
+        raise AssertionError("collect() blocked on a named pipe called *.queue")
+    reading = readings[0]
+    assert reading.values == {}
+    assert reading.error is not None and "pipe.queue" in reading.error
+    assert "not a regular file" in reading.error
