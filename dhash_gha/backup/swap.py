@@ -138,6 +138,9 @@ def remove_tree(path: Path) -> None:
 
     if not os.path.lexists(path):
         return
+    if os.path.islink(path):  # never through a link: rmtree's error hook would chmod its parent
+        os.unlink(path)
+        return
     if sys.version_info >= (3, 12):
         shutil.rmtree(path, onexc=make_writable)
     else:
@@ -149,4 +152,8 @@ def stale_staging(ws: Workspace) -> list[Path]:
 
     Called only once any pending journal has been completed, so none is in use.
     """
-    return sorted(p for p in ws.root.iterdir() if p.name.startswith(STAGING_PREFIX) and p.is_dir())
+    return sorted(
+        p
+        for p in ws.root.iterdir()
+        if p.name.startswith(STAGING_PREFIX) and p.is_dir() and not p.is_symlink()
+    )

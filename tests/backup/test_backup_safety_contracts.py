@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,32 @@ def test_restore_never_erases_a_record_written_after_the_backup(tmp_path: Path) 
         restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
     assert (ws.logs_dir / "deploy_production_20260301_130000.log").exists()
     assert not ws.rollbacks_dir.exists()
+
+
+def test_restore_over_a_symlinked_src_leaves_the_link_target_alone(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path / "ws")
+    clock = FakeClock(START)
+    made = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("keep me\n", encoding="utf-8")
+    shutil.rmtree(ws.root / "src")
+    (ws.root / "src").symlink_to(elsewhere, target_is_directory=True)
+    restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
+    assert (elsewhere / "precious.txt").read_text(encoding="utf-8") == "keep me\n"
+    assert not (ws.root / "src").is_symlink()
+    assert (ws.root / "src" / "dhash_app" / "__init__.py").exists()
+
+
+def test_a_symlink_posing_as_stale_staging_is_not_followed(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path / "ws")
+    clock = FakeClock(START)
+    made = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("keep me\n", encoding="utf-8")
+    (ws.root / ".dhash-restore-20200101_000000").symlink_to(elsewhere, target_is_directory=True)
+    mode = stat.S_IMODE(ws.root.stat().st_mode)
+    restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
+    assert (elsewhere / "precious.txt").exists()
+    assert stat.S_IMODE(ws.root.stat().st_mode) == mode
