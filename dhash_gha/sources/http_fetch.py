@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -37,8 +38,17 @@ def fetch_text(url: str, timeout: float, params: Mapping[str, str] | None = None
     """GET ``url``; any network failure or non-200 answer is an error, never an exception."""
     import httpx
 
+    # httpx's timeout bounds each network operation, not the whole request: a server
+    # trickling its body a byte at a time would hold the poll far past the timeout.
+    deadline = time.monotonic() + timeout
     try:
-        response = httpx.get(url, params=dict(params or {}), timeout=timeout)
+        with httpx.stream("GET", url, params=dict(params or {}), timeout=timeout) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if time.monotonic() > deadline:
+                    return Fetched(None, f"timed out after {timeout:g}s (answer still arriving)")
+            text = body.decode(response.encoding or "utf-8", errors="replace")
     except httpx.TimeoutException:
         return Fetched(None, f"timed out after {timeout:g}s")
     except httpx.HTTPError as exc:
@@ -47,7 +57,6 @@ def fetch_text(url: str, timeout: float, params: Mapping[str, str] | None = None
     if response.status_code != 200:
         return Fetched(
             None,
-            f"HTTP {response.status_code} from {shown_url(url)}: "
-            f"{excerpt(response.text) or 'no body'}",
+            f"HTTP {response.status_code} from {shown_url(url)}: {excerpt(text) or 'no body'}",
         )
-    return Fetched(response.text, None)
+    return Fetched(text, None)
