@@ -28,14 +28,20 @@ def probe(url: str, timeout: float = 2.0) -> HealthProbe:
 
     started = time.perf_counter()
     try:
-        response = httpx.get(url, timeout=timeout)
+        # httpx's timeout bounds each read, not the whole answer: stop a trickling body.
+        with httpx.stream("GET", url, timeout=timeout) as response:
+            raw = b""
+            for chunk in response.iter_bytes():
+                raw += chunk
+                if time.perf_counter() - started > timeout:
+                    raise httpx.ReadTimeout("answer still arriving")
     except httpx.TimeoutException:
         return HealthProbe(False, None, f"timed out after {timeout:g}s", _ms(started))
     except httpx.HTTPError as exc:
         return HealthProbe(False, None, f"unreachable: {type(exc).__name__}: {exc}", _ms(started))
     body: dict[str, Any] | None = None
     try:
-        parsed = response.json()
+        parsed = json.loads(raw)
         body = parsed if isinstance(parsed, dict) else None
     except (json.JSONDecodeError, ValueError):
         body = None

@@ -68,3 +68,41 @@ def scripted_server() -> Iterator[ScriptedServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def trickle_server() -> Iterator[str]:
+    """A server that answers 200 with a 100-byte body sent one byte every 0.1 s (its URL)."""
+    import socket
+
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def trickle() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(4096)
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"
+            conn.sendall(head)
+            for _ in range(100):
+                if stop.wait(0.1):
+                    return
+                try:
+                    conn.sendall(b"#")
+                except OSError:
+                    return
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        listener.close()
+        server.join(timeout=5)

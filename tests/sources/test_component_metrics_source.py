@@ -143,42 +143,13 @@ def test_connection_refused_is_no_data() -> None:
     assert reading.error is not None and "unreachable" in reading.error
 
 
-def test_a_server_trickling_its_answer_is_cut_at_the_timeout() -> None:
+def test_a_server_trickling_its_answer_is_cut_at_the_timeout(trickle_server: str) -> None:
     """httpx's timeout bounds each read, not the request: a byte every 0.1 s never trips it."""
-    import threading
     import time
 
-    stop = threading.Event()
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    port = listener.getsockname()[1]
-
-    def trickle() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(4096)
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"
-            )
-            for _ in range(100):
-                if stop.wait(0.1):
-                    return
-                try:
-                    conn.sendall(b"#")
-                except OSError:
-                    return
-
-    server = threading.Thread(target=trickle, daemon=True)
-    server.start()
-    try:
-        started = time.monotonic()
-        reading = ComponentMetricsSource(f"http://127.0.0.1:{port}/metrics", timeout=0.5).collect()
-        took = time.monotonic() - started
-    finally:
-        stop.set()
-        server.join(timeout=5)
-        listener.close()
+    started = time.monotonic()
+    reading = ComponentMetricsSource(f"{trickle_server}/metrics", timeout=0.5).collect()
+    took = time.monotonic() - started
     assert reading.values == {}
     assert reading.error is not None and "timed out" in reading.error
     assert took < 2.0, f"the scrape took {took:.1f} s with a 0.5 s timeout"

@@ -133,3 +133,16 @@ def test_a_fifo_named_queue_is_no_data_not_a_hung_poll(tmp_path: Path) -> None:
     assert reading.values == {}
     assert reading.error is not None and "pipe.queue" in reading.error
     assert "not a regular file" in reading.error
+
+
+def test_a_health_endpoint_trickling_its_answer_is_a_failed_check_at_the_timeout(
+    trickle_server: str,
+) -> None:
+    import time
+
+    started = time.monotonic()
+    reading = HealthSource(f"{trickle_server}/healthz", timeout=0.5).collect()
+    took = time.monotonic() - started
+    assert reading.values == {HEALTH_OK: 0.0}
+    assert reading.error is not None and "timed out" in reading.error
+    assert took < 2.0, f"the health check took {took:.1f} s with a 0.5 s timeout"
