@@ -362,7 +362,11 @@ class Monitor:
                     )
                     if all(t.gate != trip.gate for t in trips):
                         trips.append(trip)
-            state.failing = list(decision.failing)
+            # A gate counts as already failing (not to be notified again) only once its
+            # notification went out: a monitor killed while notifying alerts again when
+            # resumed, rather than never.
+            pending = {v.name for v in (*decision.notify, *decision.would_roll_back)}
+            state.failing = [name for name in decision.failing if name not in pending]
             _store_trips(state, trips)
             save_state(self.ws.monitor_state(self.env), state)
             progress.polled(self._view(state, verdicts, errors))
@@ -377,6 +381,9 @@ class Monitor:
             for verdict in decision.would_roll_back:
                 progress.interrupt()
                 responder.would_roll_back(verdict)
+            if pending:
+                state.failing = list(decision.failing)
+                save_state(self.ws.monitor_state(self.env), state)
         failed = [t for t in trips if t.action == "rollback"]
         state.status = "failed" if failed else "passed"
         inconclusive = [v.name for v in verdicts if v.status == "inconclusive"]

@@ -1,0 +1,84 @@
+"""The monitor at its edges: a release record without a backup, a kill between effects."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from monitor_fakes import Recorder, World
+
+from dhash_gha.clock import FakeClock
+from dhash_gha.monitor import MonitorRollbackFailed, run_monitor
+from dhash_gha.release import read_release, write_release
+from dhash_gha.reporter import Reporter
+from dhash_gha.workspace import Workspace
+
+
+@pytest.mark.parametrize("record", ["no backup named", "no record"])
+def test_a_release_without_a_pre_deploy_backup_and_no_backups_is_exit_4(
+    ws: Workspace, clock: FakeClock, reporter: Reporter, record: str
+) -> None:
+    release: Any = read_release(ws, "production")
+    if record == "no record":
+        ws.release_record("production").unlink()
+    else:
+        write_release(ws, "production", {**release, "pre_deploy_backup": None})
+    assert not list(ws.backups_dir.glob("*.zip"))
+    with pytest.raises(MonitorRollbackFailed) as info:
+        run_monitor(
+            ws,
+            "production",
+            environ={},
+            clock=clock,
+            reporter=reporter,
+            sources=World(queue_from=0).sources(clock),
+        )
+    assert info.value.exit_code == 4
+    assert info.value.result.status == "rollback_failed"
+    assert "backup" in info.value.message
+    text = info.value.result.log_path.read_text(encoding="utf-8")
+    assert "event=rollback_failed" in text and "status=rollback_failed" in text
+    assert list(ws.incidents_dir.glob("INC-*")), "the incident is opened even so"
+
+
+class Killed(BaseException):
+    """Stands for the process being killed in the middle of a run."""
+
+
+def test_an_alert_cut_short_by_a_kill_is_sent_again_by_the_resumed_monitor(
+    ws: Workspace, clock: FakeClock, reporter: Reporter
+) -> None:
+    # staging: p95_hash_time is an alert gate. The first monitor is killed while its
+    # notification is on the way (a webhook can take seconds): the resumed monitor must
+    # still alert, not treat the gate as already notified.
+    world = World(slow_from=0)
+    first, second = Recorder(), Recorder()
+
+    def killed_while_notifying(*args: Any, **kwargs: Any) -> None:
+        raise Killed()
+
+    actions = first.actions()
+    with pytest.raises(Killed):
+        run_monitor(
+            ws,
+            "staging",
+            environ={},
+            clock=clock,
+            reporter=reporter,
+            sources=world.sources(clock),
+            actions=replace(actions, notify=killed_while_notifying),
+        )
+    clock.advance(5)
+    result = run_monitor(
+        ws,
+        "staging",
+        environ={},
+        clock=clock,
+        reporter=reporter,
+        sources=world.sources(clock),
+        actions=second.actions(),
+    )
+    assert result.resumed
+    assert second.names() == ["notify"]
+    assert second.calls[0][2]["details"]["gate"] == "p95_hash_time"
