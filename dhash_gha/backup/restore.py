@@ -6,7 +6,8 @@
    a sidecar (pre-rollback archives do).
 3. Check every entry, then extract into ``.dhash-restore-<ts>/new/`` while
    checking every size, CRC and hash (the whole-file checksum runs alongside).
-   Nothing outside the staging directory has been written yet.
+   Nothing outside the staging directory has been written yet. Other
+   environments' ``deployments/{other}/`` are copied in as they are now.
 4. Archive the current state to ``rollbacks/pre_rollback_{env}_{ts}.tar.gz``.
 5. Flush the new files to disk, write the journal and swap each include item in
    by renames (``swap.py``).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -138,6 +140,30 @@ def _staging(ws: Workspace, clock: Clock) -> Path:
     return path
 
 
+def keep_other_environments(ws: Workspace, env: str, items: list[str], new: Path) -> None:
+    """Put every other environment's ``deployments/{other}/`` into ``new`` as it is now.
+
+    ``deployments/`` holds each environment's release record and pid file: a restore
+    of ``env`` must not revert another environment's release or lose the pid of a
+    component that is still running.
+    """
+    restored = new / ws.deployments_dir.name
+    if ws.deployments_dir.relative_to(ws.root).as_posix() not in items or not restored.is_dir():
+        return
+    names = {
+        p.name
+        for folder in (ws.deployments_dir, restored)
+        if folder.is_dir() and not folder.is_symlink()
+        for p in folder.iterdir()
+        if p.is_dir() and p.name != env
+    }
+    for name in sorted(names):
+        remove_tree(restored / name)
+        current = ws.deployments_dir / name
+        if current.is_dir():
+            shutil.copytree(current, restored / name, symlinks=True)
+
+
 def _extract(
     source: Path,
     kind: str,
@@ -233,6 +259,14 @@ def restore_backup(
         items = list(manifest["include"])
         if not items:
             raise BadInput(f"{source.name} holds nothing to restore")
+        try:
+            keep_other_environments(ws, env, items, staging / "new")
+        except OSError as exc:
+            raise CheckFailed(
+                f"cannot carry the other environments' deployments/ over: {exc}",
+                tip="nothing outside the staging directory was changed; check free space and "
+                "permissions, then retry",
+            ) from None
         if fault:
             fault("extracted")
         try:

@@ -89,3 +89,61 @@ def test_a_symlink_posing_as_stale_staging_is_not_followed(tmp_path: Path) -> No
     restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
     assert (elsewhere / "precious.txt").exists()
     assert stat.S_IMODE(ws.root.stat().st_mode) == mode
+
+
+def test_an_include_item_that_is_a_file_round_trips(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path / "ws", backup_section={"include": ["src", "VERSION"]})
+    (ws.root / "VERSION").write_text("1.0\n", encoding="utf-8")
+    clock = FakeClock(START)
+    made = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+    (ws.root / "VERSION").write_text("2.0\n", encoding="utf-8")
+    restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
+    assert (ws.root / "VERSION").read_text(encoding="utf-8") == "1.0\n"
+    (ws.root / "VERSION").unlink()
+    (ws.root / "VERSION").mkdir()
+    (ws.root / "VERSION" / "x").write_text("dir now\n", encoding="utf-8")
+    restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
+    assert (ws.root / "VERSION").read_text(encoding="utf-8") == "1.0\n"
+
+
+def test_interrupted_restore_completes_even_after_the_config_changed(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path / "ws")
+    clock = FakeClock(START)
+    made = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+    (ws.root / "src" / "dhash_app" / "__init__.py").write_text("VERSION = 'B'\n")
+
+    def crash(step: str) -> None:
+        if step == "out:config":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        restore_backup(
+            ws, "production", made, clock=clock, reporter=quiet_reporter(clock), fault=crash
+        )
+    assert not (ws.root / "config").exists()  # between its two renames
+    restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
+    assert (ws.root / "src" / "dhash_app" / "__init__.py").read_text() == "VERSION = 'A'\n"
+    assert not ws.restore_journal.exists()
+    assert not list(ws.root.glob(".dhash-restore-*"))
+
+
+def test_restoring_one_environment_leaves_another_environments_deployment_alone(
+    tmp_path: Path,
+) -> None:
+    # deployments/ holds every environment's release record and pid file; rolling back
+    # production must not revert staging's release or lose the pid of its running process.
+    ws = small_workspace(tmp_path / "ws")
+    staging = ws.deployment_dir("staging")
+    staging.mkdir()
+    (staging / "current_release.json").write_text('{"release_id": "s1"}\n', encoding="utf-8")
+    clock = FakeClock(START)
+    made = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+    (staging / "current_release.json").write_text('{"release_id": "s2"}\n', encoding="utf-8")
+    (staging / "dhash.pid").write_text("4242\n", encoding="utf-8")
+    (ws.release_record("production")).write_text('{"release_id": "r2"}\n', encoding="utf-8")
+    restore_backup(ws, "production", made, clock=clock, reporter=quiet_reporter(clock))
+    assert ws.release_record("production").read_text(encoding="utf-8") == '{"release_id": "r1"}\n'
+    assert (staging / "current_release.json").read_text(encoding="utf-8") == (
+        '{"release_id": "s2"}\n'
+    )
+    assert (staging / "dhash.pid").read_text(encoding="utf-8") == "4242\n"
