@@ -130,10 +130,13 @@ def check_backup(ws: Workspace, env: str) -> CheckResult:
 
 def reachable(url: str, timeout: float) -> str | None:
     """None when the URL's host resolves and accepts a TCP connection; else why not."""
-    parts = urlsplit(url)
+    try:  # the messages of urlsplit's ValueErrors quote parts of the (secret) URL
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "not a valid URL (bad host or port)"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "not an http(s) URL"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         addresses = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
