@@ -27,7 +27,13 @@ from dhash_gha.gates.sample import Sample, encode_sample
 from dhash_gha.gates.schedule import Schedule
 from dhash_gha.gates.spec import GateSpec, gates_sha256, load_gate_specs
 from dhash_gha.monitor.decision import decide
-from dhash_gha.monitor.poll_log import MonitorLog, format_value, poll_fields, verdict_fields
+from dhash_gha.monitor.poll_log import (
+    MonitorLog,
+    format_value,
+    logged_but_unsaved,
+    poll_fields,
+    verdict_fields,
+)
 from dhash_gha.monitor.progress import Progress, ProgressView
 from dhash_gha.monitor.responses import MonitorActions, Responder, RollbackOutcome
 from dhash_gha.monitor.state import RUNNING, MonitorState, load_state, save_state
@@ -306,6 +312,7 @@ class Monitor:
         )
         progress = self.progress or Progress(self.reporter)
         if resumed:
+            state.samples.extend(logged_but_unsaved(log_path, state.run_id, state.polls))
             log.write({"event": "monitor_resume", "run": state.run_id, "poll": state.polls})
             self.reporter.info(
                 f"resuming monitor run {state.run_id} for {self.env} after poll {state.polls} "

@@ -21,7 +21,7 @@ from typing import Any
 
 from dhash_gha.clock import Clock, iso_utc
 from dhash_gha.gates.engine import GateVerdict
-from dhash_gha.gates.sample import Sample, encode_sample
+from dhash_gha.gates.sample import Sample, decode_sample, encode_sample, parse_logfmt
 from dhash_gha.reporter import Reporter, logfmt_line
 
 
@@ -73,3 +73,34 @@ class MonitorLog:
                 handle.write(self.reporter.redact(line) + "\n")
         except OSError as exc:
             self.reporter.warning(f"cannot write the monitor log {self.path}: {exc}")
+
+
+def logged_but_unsaved(path: Path, run_id: str, saved_polls: int) -> list[Sample]:
+    """The samples of ``run_id``'s poll lines numbered after ``saved_polls``, in order.
+
+    A monitor killed between writing a poll line and saving its state has logged a
+    poll its state does not hold; the resumed run takes it back from the log instead
+    of losing that sample and logging the same poll number a second time.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found: dict[int, Sample] = {}
+    for line in text.splitlines():
+        if " event=poll " not in line or f" run={run_id} " not in line:
+            continue
+        try:
+            fields = parse_logfmt(line)
+            poll = int(fields["poll"])
+            sample = decode_sample(fields)
+        except (KeyError, ValueError):
+            continue  # a line torn by the kill
+        if poll > saved_polls:
+            found.setdefault(poll, sample)
+    recovered: list[Sample] = []
+    for poll in range(saved_polls + 1, saved_polls + 1 + len(found)):
+        if poll not in found:
+            break
+        recovered.append(found[poll])
+    return recovered

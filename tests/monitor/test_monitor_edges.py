@@ -9,7 +9,9 @@ import pytest
 from monitor_fakes import Recorder, World
 
 from dhash_gha.clock import FakeClock
+from dhash_gha.gates.sample import parse_logfmt
 from dhash_gha.monitor import MonitorRollbackFailed, run_monitor
+from dhash_gha.monitor.state import load_state
 from dhash_gha.release import read_release, write_release
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace
@@ -82,3 +84,55 @@ def test_an_alert_cut_short_by_a_kill_is_sent_again_by_the_resumed_monitor(
     assert result.resumed
     assert second.names() == ["notify"]
     assert second.calls[0][2]["details"]["gate"] == "p95_hash_time"
+
+
+def test_a_poll_logged_but_not_saved_before_a_kill_is_neither_lost_nor_logged_twice(
+    ws: Workspace, clock: FakeClock, reporter: Reporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dhash_gha.monitor.loop as loop
+
+    saves = {"n": 0}
+    real_save = loop.save_state
+
+    def killed_before_the_third_polls_save(path: Any, state: Any) -> None:
+        saves["n"] += 1
+        if saves["n"] == 4:  # the run's first save, then polls 1 and 2; poll 3 is logged
+            raise Killed()
+        real_save(path, state)
+
+    monkeypatch.setattr(loop, "save_state", killed_before_the_third_polls_save)
+    with pytest.raises(Killed):
+        run_monitor(
+            ws,
+            "production",
+            environ={},
+            clock=clock,
+            reporter=reporter,
+            sources=World().sources(clock),
+            actions=Recorder().actions(),
+            duration_minutes=3,
+        )
+    monkeypatch.setattr(loop, "save_state", real_save)
+    clock.advance(5)
+    result = run_monitor(
+        ws,
+        "production",
+        environ={},
+        clock=clock,
+        reporter=reporter,
+        sources=World().sources(clock),
+        actions=Recorder().actions(),
+        duration_minutes=3,
+    )
+    assert result.resumed
+    lines = [
+        parse_logfmt(line)
+        for line in result.log_path.read_text(encoding="utf-8").splitlines()
+        if " event=poll " in line
+    ]
+    polls = [int(line["poll"]) for line in lines]
+    assert polls == sorted(set(polls)), f"a poll number logged twice: {polls}"
+    ats = [float(line["at"]) for line in lines]
+    assert ats[:3] == [0.0, 30.0, 60.0]  # the poll taken before the kill is kept
+    saved = load_state(ws.monitor_state("production"))
+    assert [s.at for s in saved.samples] == ats
