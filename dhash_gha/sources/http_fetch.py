@@ -51,6 +51,8 @@ def fetch_text(url: str, timeout: float, params: Mapping[str, str] | None = None
             text = body.decode(response.encoding or "utf-8", errors="replace")
     except httpx.TimeoutException:
         return Fetched(None, f"timed out after {timeout:g}s")
+    except httpx.InvalidURL:  # not an HTTPError; its message may quote the URL's parts
+        return Fetched(None, "not a valid URL (bad host or port): fix it in the configuration")
     except httpx.HTTPError as exc:
         reason = str(exc).replace(url, shown_url(url))
         return Fetched(None, f"unreachable: {type(exc).__name__}: {reason}")
