@@ -15,6 +15,7 @@ Line shapes (``gates replay`` decodes them):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,20 @@ from dhash_gha.clock import Clock, iso_utc
 from dhash_gha.gates.engine import GateVerdict
 from dhash_gha.gates.sample import Sample, decode_sample, encode_sample, parse_logfmt
 from dhash_gha.reporter import Reporter, logfmt_line
+
+# Characters a source's error text may carry (a scrape answering binary garbage) that would
+# make grep call the log a binary file or split a poll line for str.splitlines() readers.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+
+
+def printable(line: str) -> str:
+    """``line`` with control and line-separator characters shown as ``\\xNN`` / ``\\uNNNN``."""
+    return _UNPRINTABLE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        line,
+    )
 
 
 def format_value(value: float | None) -> str:
@@ -70,7 +85,7 @@ class MonitorLog:
         line = logfmt_line({"ts": iso_utc(self.clock.now()), "level": level, **fields})
         try:
             with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(self.reporter.redact(line) + "\n")
+                handle.write(printable(self.reporter.redact(line)) + "\n")
         except OSError as exc:
             self.reporter.warning(f"cannot write the monitor log {self.path}: {exc}")
 

@@ -14,6 +14,7 @@ from dhash_gha.monitor import MonitorRollbackFailed, run_monitor
 from dhash_gha.monitor.state import load_state
 from dhash_gha.release import read_release, write_release
 from dhash_gha.reporter import Reporter
+from dhash_gha.sources import SourceReading
 from dhash_gha.workspace import Workspace
 
 
@@ -136,3 +137,34 @@ def test_a_poll_logged_but_not_saved_before_a_kill_is_neither_lost_nor_logged_tw
     assert ats[:3] == [0.0, 30.0, 60.0]  # the poll taken before the kill is kept
     saved = load_state(ws.monitor_state("production"))
     assert [s.at for s in saved.samples] == ats
+
+
+def test_control_characters_from_a_source_keep_the_monitor_log_greppable(
+    ws: Workspace, clock: FakeClock, reporter: Reporter
+) -> None:
+    # A scrape answering binary garbage: its excerpt lands in err.metrics. A NUL makes
+    # grep call the whole log a binary file; a form feed or U+2028 splits a poll line
+    # for every reader that uses str.splitlines().
+    world = World()
+    sources = world.sources(clock)
+    sources[1].read = lambda t: SourceReading.failed(
+        "not Prometheus text: '\x00\x01\x1b[31m\x0c\u2028x'"
+    )
+    result = run_monitor(
+        ws,
+        "production",
+        environ={},
+        clock=clock,
+        reporter=reporter,
+        sources=sources,
+        actions=Recorder().actions(),
+        duration_minutes=1,
+    )
+    data = result.log_path.read_bytes()
+    assert b"\x00" not in data and b"\x1b" not in data
+    text = data.decode("utf-8")
+    assert len(text.splitlines()) == text.count("\n")
+    polls = [line for line in text.splitlines() if " event=poll " in line]
+    assert len(polls) == result.polls
+    assert all("hash_time_p95_ms=" in line for line in polls)
+    assert all("not Prometheus text" in parse_logfmt(line)["err.metrics"] for line in polls)
