@@ -145,6 +145,27 @@ def _report_failure(stream: object, exc: DhashError) -> None:
         write(f"tip: {exc.tip}\n")
 
 
+def lossless_stdio(streams: Sequence[object]) -> None:
+    """Let every message reach the terminal or pipe, whatever its code page.
+
+    A piped stream on Windows is cp1252, which cannot encode "✅" or "→": the write
+    would raise, and the reporter (which never lets output break a command) would
+    drop the whole message. Pipes and files get UTF-8, like the logs and the
+    GitHub step files; a console keeps its encoding. Whatever still cannot be
+    encoded (an undecodable file name) is replaced instead of raising.
+    """
+    for stream in streams:
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        isatty = getattr(stream, "isatty", None)
+        if isatty is not None and isatty():
+            reconfigure(errors="replace")
+        else:
+            reconfigure(encoding="utf-8", errors="replace")
+
+
 def console_main() -> None:
     """Entry point of the ``dhash-gha`` console script."""
+    lossless_stdio([sys.stdout, sys.stderr])
     sys.exit(main())
