@@ -143,6 +143,10 @@ def rollback(
     from dhash_gha.config import load_env_config
     from dhash_gha.release import read_history, read_release
 
+    if not (lock_held or dry_run):  # an interrupted swap may have config/ itself moved out
+        from dhash_gha.backup.restore import finish_interrupted_restore
+
+        finish_interrupted_restore(ws, clock=clock, reporter=reporter, lock_wait=lock_wait)
     config = load_env_config(ws, env)
     source = resolve_backup(ws, env, backup)
     rolled_back = release_id or (read_release(ws, env) or {}).get("release_id")

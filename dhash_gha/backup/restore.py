@@ -91,6 +91,30 @@ def resume_pending(
     return journal, manifest
 
 
+def finish_interrupted_restore(
+    ws: Workspace, *, clock: Clock, reporter: Reporter, lock_wait: float = 0.0
+) -> bool:
+    """Complete an interrupted restore under its environment's lock; True when there was one.
+
+    Called before anything reads the configuration: the swap may have been
+    interrupted with ``config/`` itself moved out.
+    """
+    if not ws.restore_journal.exists():
+        return False
+    from dhash_gha.lock import environment_lock
+
+    journal = Journal.load(ws.restore_journal)
+    with environment_lock(
+        ws,
+        journal.environment,
+        "rollback (completing an interrupted restore)",
+        clock=clock,
+        wait_seconds=lock_wait,
+        reporter=reporter,
+    ):
+        return resume_pending(ws, reporter) is not None
+
+
 def _recorded(ws: Workspace, source: Path) -> str:
     """The source as the journal records it: relative to the root when it can be."""
     try:
