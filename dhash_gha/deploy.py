@@ -96,6 +96,9 @@ def deploy(
     )
 
     check_skips(skip_preflight)
+    from dhash_gha.backup.restore import refuse_if_restore_pending
+
+    refuse_if_restore_pending(ws, "deploy")
     config = load_env_config(ws, env)
     running = read_release(ws, env)
     tree = tree_digest(ws, release_tops(config))

@@ -91,6 +91,23 @@ def resume_pending(
     return journal, manifest
 
 
+def refuse_if_restore_pending(ws: Workspace, command: str) -> None:
+    """BadInput naming the rollback that completes an interrupted restore, when one is pending.
+
+    Until it is completed the include set is part old, part new: nothing should
+    back it up, build on it or migrate it.
+    """
+    if not ws.restore_journal.exists():
+        return
+    journal = Journal.load(ws.restore_journal)
+    raise BadInput(
+        f"refusing to {command}: an interrupted restore of '{journal.environment}' from "
+        f"{journal.source} is pending ({ws.restore_journal}); the workspace is part old, part new",
+        tip=f"complete it first: dhash-gha rollback --env {journal.environment} "
+        f"--backup {journal.source} --force",
+    )
+
+
 def finish_interrupted_restore(
     ws: Workspace, *, clock: Clock, reporter: Reporter, lock_wait: float = 0.0
 ) -> bool:

@@ -60,3 +60,30 @@ def test_rollback_completes_a_restore_interrupted_with_config_moved_out(
     assert (ws_root / "config" / ENV / "dhash.json").read_bytes() == good_config
     assert not ws.restore_journal.exists()
     assert not list(ws_root.glob(".dhash-restore-*"))
+
+
+def test_deploy_refuses_while_an_interrupted_restore_is_pending(
+    ws_root: Path, run_cli: Cli, clean_environ: dict[str, str]
+) -> None:
+    # The tree is part old, part new: a deploy would back up and build on that mixture.
+    ws = Workspace.at(ws_root)
+    clock = SystemClock()
+    reporter = Reporter({}, clock=clock, quiet=True)
+    made = create_backup(ws, ENV, clock=clock, reporter=reporter).path
+
+    def crash(step: str) -> None:
+        if step == "in:src":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        restore_backup(ws, ENV, made, clock=clock, reporter=reporter, fault=crash)
+    backups_before = sorted(p.name for p in ws.backups_dir.iterdir())
+    code, out, err = run_cli(
+        "--root", str(ws_root), "deploy", "--env", ENV, "--no-monitor", environ=clean_environ
+    )
+    assert code == 2, out + err
+    assert "interrupted restore" in err
+    assert f"rollback --env {ENV} --backup backups/{made.name}" in err
+    assert sorted(p.name for p in ws.backups_dir.iterdir()) == backups_before
+    assert ws.restore_journal.exists()
+    assert not ws.release_record(ENV).exists()
