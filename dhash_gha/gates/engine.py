@@ -17,7 +17,8 @@ Semantics, defined here once (docs/gates.md explains them to operators):
 * ``counter_ratio``: 100 × increase(numerator) / increase(denominator) over the
   window's samples carrying both counters; resets handled as Prometheus does.
 * ``histogram_quantile``: each bucket's increase over the window (resets
-  handled per bucket), then Prometheus's ``histogram_quantile``; seconds → ms.
+  handled per bucket; a bucket absent before a restart counts from 0 at the
+  restart), then Prometheus's ``histogram_quantile``; seconds → ms.
 * ``gauge``: the latest value (window 0) or the window's maximum.
 * ``source: prometheus``: the value a PromQL query computed, sample key
   ``gate:<name>``, latest in the window.
@@ -114,6 +115,16 @@ def bucket_readings(sample: Sample, histogram: str) -> dict[float, float]:
     }
 
 
+def histogram_restarted(previous: dict[float, float], current: dict[float, float]) -> bool:
+    """Whether a bucket present in both readings dropped: the process restarted between them.
+
+    Every count after a restart is new, including those of buckets the previous
+    reading did not have (a new bucket layout): those start from 0 at the restart
+    rather than from their first reading, or they would show no increase at all.
+    """
+    return any(value < previous[bound] for bound, value in current.items() if bound in previous)
+
+
 def is_failed_check(health_ok: float) -> bool:
     return health_ok <= 0.0
 
@@ -176,12 +187,19 @@ def _measure_histogram(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
     assert gate.metric is not None and gate.quantile is not None
     series: dict[float, list[float]] = {}  # upper bound → its counts in the window, in order
     count = 0
+    previous: dict[float, float] | None = None
     for sample in window:
         buckets = bucket_readings(sample, gate.metric)
         if buckets:
             count += 1
+            before = previous or {}
+            restarted = histogram_restarted(before, buckets)
             for bound, value in buckets.items():
-                series.setdefault(bound, []).append(value)
+                values = series.setdefault(bound, [])
+                if restarted and bound not in before:
+                    values.append(0.0)  # a bucket new since the restart counted from 0
+                values.append(value)
+            previous = buckets
     if count < gate.min_samples:
         return _too_few(gate, count, window)
     increases = {bound: increase(values) for bound, values in series.items()}

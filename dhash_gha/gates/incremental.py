@@ -24,6 +24,7 @@ from dhash_gha.gates.engine import (
     GateVerdict,
     Measurement,
     baseline_value,
+    histogram_restarted,
     histogram_value_ms,
     is_failed_check,
     judge,
@@ -210,6 +211,7 @@ class _HistogramTracker(_Window):
         self.buckets: dict[float, _Counter] = {}
         self._prefix = f"{self.metric}_bucket:"
         self._bounds: dict[str, float] = {}  # sample key → parsed upper bound
+        self.previous: tuple[float, dict[float, float]] | None = None  # last (at, buckets)
 
     def _readings(self, sample: Sample) -> dict[float, float]:
         """``bucket_readings`` with the keys' bounds parsed once per key, not once per poll."""
@@ -230,11 +232,18 @@ class _HistogramTracker(_Window):
             return
         at = sample.at
         self.times.append(at)
+        before = self.previous
+        restarted = before is not None and histogram_restarted(before[1], buckets)
         for bound, count in buckets.items():
             counter = self.buckets.get(bound)
             if counter is None:
                 counter = self.buckets[bound] = _Counter()
+            if restarted and before is not None and bound not in before[1]:
+                # New since the restart: from 0 at the previous reading, and leaving the
+                # window with it, as the engine sees it.
+                counter.push(before[0], 0.0)
             counter.push(at, count)
+        self.previous = (at, buckets)
 
     def measure(self, now: float) -> Measurement:
         cutoff = now - self.gate.window_seconds

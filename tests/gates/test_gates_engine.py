@@ -190,6 +190,32 @@ def test_p95_bucket_counter_reset_uses_new_values() -> None:
     assert verdict.value == pytest.approx(1000.0)  # rank 19 lands in +Inf → highest bound 1 s
 
 
+def test_p95_bucket_first_seen_after_a_restart_counts_from_zero() -> None:
+    # The release restarts with a finer bucket layout: 0.5, 2 and 5 s are new. After the
+    # restart 30 requests took <= 1 s and 10 took 1-2 s: the P95 (rank 38) is 1.8 s. A new
+    # bucket measured only from its own first reading would have no increase, flatten the
+    # histogram above 1 s and report 5 s: a rollback of a release within its gate.
+    after = {0.5: 30, 1.0: 30, 2.0: 40, 5.0: 40, math.inf: 40}
+    samples = [
+        hist_sample(0, {1.0: 100, math.inf: 100}),
+        hist_sample(30, after),
+        hist_sample(60, after),
+    ]
+    for now in (30, 60):
+        verdict = one(GATES["p95_hash_time"], samples, now=now)
+        assert verdict.value == pytest.approx(1800.0) and verdict.status == "pass"
+
+
+def test_p95_bucket_missing_from_a_scrape_without_a_restart_keeps_its_own_increase() -> None:
+    samples = [
+        hist_sample(0, {1.0: 0, 2.0: 0, 5.0: 0, math.inf: 0}),
+        hist_sample(30, {1.0: 0, 5.0: 50, math.inf: 50}),  # this scrape missed le=2
+        hist_sample(60, {1.0: 0, 2.0: 100, 5.0: 100, math.inf: 100}),
+    ]
+    verdict = one(GATES["p95_hash_time"], samples, now=60)
+    assert verdict.value == pytest.approx(1950.0) and verdict.status == "pass"
+
+
 def test_p95_no_observations_is_no_data() -> None:
     verdict = p95({0.5: 0, math.inf: 0})
     assert verdict.status == "inconclusive" and "no observations" in verdict.reason

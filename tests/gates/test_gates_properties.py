@@ -104,14 +104,18 @@ def ref_value(gate: GateSpec, window: list[Sample]) -> tuple[float | None, int]:
         return (100.0 * ref_increase(nums) / den if den > 0 else None), len(nums)
     series: dict[float, list[float]] = {}
     count = 0
+    before: dict[float, float] = {}  # the previous sample's buckets
     for s in window:
-        found = False
-        for b in BOUNDS:
-            v = ref_get(s, bucket_key(HIST, b))
-            if v is not None:
-                series.setdefault(b, []).append(v)
-                found = True
-        count += found
+        now_buckets = {b: v for b in BOUNDS if (v := ref_get(s, bucket_key(HIST, b))) is not None}
+        if not now_buckets:
+            continue
+        count += 1
+        restart = any(v < before[b] for b, v in now_buckets.items() if b in before)
+        for b, v in now_buckets.items():
+            if restart and b not in before:
+                series.setdefault(b, []).append(0.0)  # new since the restart: from 0
+            series.setdefault(b, []).append(v)
+        before = now_buckets
     if count < gate.min_samples:
         return None, count
     value = ref_quantile(0.95, {b: ref_increase(vs) for b, vs in series.items()})
