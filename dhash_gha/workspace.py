@@ -169,10 +169,15 @@ class Workspace:
         if not self.backups_dir.is_dir():
             return []
         prefix = f"dhash_{check_env_name(env)}_"
+        # A timestamp follows the prefix: a letter would be another environment
+        # whose name extends this one (prod -> dhash_prod_eu_...).
         found = [
             p
             for p in self.backups_dir.iterdir()
-            if p.name.startswith(prefix) and p.name.endswith(".zip") and p.is_file()
+            if p.name.startswith(prefix)
+            and p.name[len(prefix) : len(prefix) + 1].isdigit()
+            and p.name.endswith(".zip")
+            and p.is_file()
         ]
         return sorted(found, key=lambda p: p.name, reverse=True)
 
