@@ -343,6 +343,15 @@ class Monitor:
         trips = [Trip(**item) for item in state.trips]
         verdicts: list[GateVerdict] = []
         errors: dict[str, str] = {}
+        if resumed and state.samples and not self.no_rollback:
+            # Killed after a saved poll decided to roll back, before the rollback ran: do
+            # it now, even when no poll is left in the schedule to decide it again.
+            verdicts = evaluate_gates(
+                self.gates, state.samples, now=state.samples[-1].at, baseline=state.baseline
+            )
+            fired = [verdict for verdict in verdicts if verdict.triggers_rollback]
+            if fired:
+                return self._roll_back(state, resumed, verdicts, trips, fired, responder, log)
         assert self.sources is not None
         while (due := next_due(self.times, state.last_poll_at)) is not None:
             self._wait_until(due, state, progress, verdicts, errors)

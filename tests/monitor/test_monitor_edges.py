@@ -10,7 +10,7 @@ from monitor_fakes import Recorder, World
 
 from dhash_gha.clock import FakeClock
 from dhash_gha.gates.sample import parse_logfmt
-from dhash_gha.monitor import MonitorRollbackFailed, run_monitor
+from dhash_gha.monitor import MonitorRollbackFailed, MonitorRolledBack, run_monitor
 from dhash_gha.monitor.state import load_state
 from dhash_gha.release import read_release, write_release
 from dhash_gha.reporter import Reporter
@@ -168,3 +168,42 @@ def test_control_characters_from_a_source_keep_the_monitor_log_greppable(
     assert len(polls) == result.polls
     assert all("hash_time_p95_ms=" in line for line in polls)
     assert all("not Prometheus text" in parse_logfmt(line)["err.metrics"] for line in polls)
+
+
+def test_a_rollback_cut_short_by_a_kill_at_the_last_poll_is_done_by_the_resumed_monitor(
+    ws: Workspace, clock: FakeClock, reporter: Reporter
+) -> None:
+    # The queue floods at the last poll (60 s of a 1-minute run): the gate fails, the state
+    # is saved, and the monitor is killed before its rollback ran. Started again, there is
+    # no poll left: it must still roll back, not end as "failed, not rolled back".
+    def killed_before_rolling_back(*args: Any, **kwargs: Any) -> None:
+        raise Killed()
+
+    with pytest.raises(Killed):
+        run_monitor(
+            ws,
+            "production",
+            environ={},
+            clock=clock,
+            reporter=reporter,
+            sources=World(queue_from=60).sources(clock),
+            actions=replace(Recorder().actions(), rollback=killed_before_rolling_back),
+            duration_minutes=1,
+        )
+    assert load_state(ws.monitor_state("production")).status == "running"
+    clock.advance(5)
+    recorder = Recorder()
+    with pytest.raises(MonitorRolledBack) as info:
+        run_monitor(
+            ws,
+            "production",
+            environ={},
+            clock=clock,
+            reporter=reporter,
+            sources=World(queue_from=60).sources(clock),
+            actions=recorder.actions(),
+            duration_minutes=1,
+        )
+    assert info.value.result.resumed
+    assert "rollback" in recorder.names()
+    assert info.value.result.trips[0].gate == "low_confidence_queue"
