@@ -1,5 +1,8 @@
 """``restore_backup``: the primitive a rollback uses.
 
+All of it under the workspace's restore lock: every environment shares the
+include set, the journal and the staging directories.
+
 1. Finish any restore a crash interrupted (its journal says how far it got).
 2. Check the source: a dhash-gha zip needs its sidecar; a ``.tar.gz``
    (the runbook's emergency backup) needs ``unverified=True`` unless it has
@@ -17,10 +20,14 @@ It does not stop or start anything.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +76,47 @@ def _kind(source: Path) -> str:
         f"cannot restore from {source.name}: not a .zip backup or a .tar.gz archive",
         tip="pass a backups/dhash_{env}_{ts}.zip (see `dhash-gha backup list --env ENV`)",
     )
+
+
+RESTORE_LOCK_WAIT = 600.0  # a restore takes seconds to minutes; a rollback should wait for one
+
+
+def restore_lock_file(ws: Workspace) -> Path:
+    """The workspace's restore lock, outside it: a refused restore leaves the workspace as it was."""
+    key = hashlib.sha256(str(ws.root).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"dhash-gha-restore-{key}.lock"
+
+
+@contextmanager
+def restore_lock(ws: Workspace, reporter: Reporter, wait_seconds: float) -> Iterator[None]:
+    """One restore at a time per workspace, whatever the environment.
+
+    The environment lock does not cover this: the include set (``src/``,
+    ``config/``, ``deployments/``), the journal and the staging directories
+    are shared by every environment of the workspace.
+    """
+    import filelock
+
+    lock = filelock.FileLock(str(restore_lock_file(ws)), thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        if wait_seconds > 0:
+            reporter.info(
+                f"waiting up to {wait_seconds:g}s for another restore in this workspace to finish",
+                event="restore_wait",
+            )
+        try:
+            lock.acquire(timeout=max(wait_seconds, 0))
+        except filelock.Timeout:
+            raise BadInput(
+                "another restore is running in this workspace (of this or another environment)",
+                tip=f"wait for it to finish, then retry; lock file: {restore_lock_file(ws)}",
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def resume_pending(
@@ -121,13 +169,16 @@ def finish_interrupted_restore(
     from dhash_gha.lock import environment_lock
 
     journal = Journal.load(ws.restore_journal)
-    with environment_lock(
-        ws,
-        journal.environment,
-        "rollback (completing an interrupted restore)",
-        clock=clock,
-        wait_seconds=lock_wait,
-        reporter=reporter,
+    with (
+        environment_lock(
+            ws,
+            journal.environment,
+            "rollback (completing an interrupted restore)",
+            clock=clock,
+            wait_seconds=lock_wait,
+            reporter=reporter,
+        ),
+        restore_lock(ws, reporter, RESTORE_LOCK_WAIT),
     ):
         return resume_pending(ws, reporter) is not None
 
@@ -246,8 +297,23 @@ def restore_backup(
     unverified: bool = False,
     fault: Fault | None = None,
     workers: int | None = None,
+    lock_wait: float = RESTORE_LOCK_WAIT,
 ) -> RestoreResult:
     """Restore ``source`` over the workspace's include set; see the module doc for the steps."""
+    with restore_lock(ws, reporter, lock_wait):
+        return _restore(ws, env, source, clock, reporter, unverified, fault, workers)
+
+
+def _restore(
+    ws: Workspace,
+    env: str,
+    source: Path,
+    clock: Clock,
+    reporter: Reporter,
+    unverified: bool,
+    fault: Fault | None,
+    workers: int | None,
+) -> RestoreResult:
     started = clock.monotonic()
     source = Path(source)
     if not source.is_absolute() and not source.exists():

@@ -147,3 +147,32 @@ def test_restoring_one_environment_leaves_another_environments_deployment_alone(
         '{"release_id": "s2"}\n'
     )
     assert (staging / "dhash.pid").read_text(encoding="utf-8") == "4242\n"
+
+
+def test_restores_of_two_environments_never_interleave(tmp_path: Path) -> None:
+    # Each environment has its own lock, but the include set (src/, config/, deployments/)
+    # and the restore journal are shared: a second restore must wait or refuse, never
+    # complete or overwrite the first one's journal mid-swap.
+    ws = small_workspace(tmp_path / "ws")
+    clock = FakeClock(START)
+    production = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+    clock.advance(5)
+    staging = create_backup(ws, "staging", clock=clock, reporter=quiet_reporter(clock)).path
+    refused: list[BaseException] = []
+
+    def meanwhile(step: str) -> None:
+        if step == "journal":
+            try:
+                restore_backup(
+                    ws, "staging", staging, clock=clock, reporter=quiet_reporter(clock), lock_wait=0
+                )
+            except BadInput as exc:
+                refused.append(exc)
+
+    restore_backup(
+        ws, "production", production, clock=clock, reporter=quiet_reporter(clock), fault=meanwhile
+    )
+    assert len(refused) == 1
+    assert "restore" in str(refused[0])
+    assert not ws.restore_journal.exists()
+    assert not list(ws.root.glob(".dhash-restore-*"))
