@@ -22,6 +22,23 @@ def reset_corrections(values: Sequence[float]) -> list[float]:
     return [values[i - 1] for i in range(1, len(values)) if values[i] < values[i - 1]]
 
 
+def joint_increases(series: Sequence[Sequence[float]]) -> list[float]:
+    """The increase of counters of one process observed together (same length, oldest first).
+
+    A drop of any of them means the process restarted, so every one of them began
+    again from zero there, even one whose new value is not lower than its old one
+    (5 failures, a restart, then 7: all 7 are new).
+    """
+    length = len(series[0]) if series else 0
+    restarts = [i for i in range(1, length) if any(values[i] < values[i - 1] for values in series)]
+    return [
+        increase_from(values[0], values[-1], [values[i - 1] for i in restarts])
+        if length >= 2
+        else 0.0
+        for values in series
+    ]
+
+
 def increase_from(first: float, last: float, corrections: Sequence[float]) -> float:
     """``last - first`` plus each reset correction, added left to right."""
     total = last - first

@@ -15,7 +15,8 @@ Semantics, defined here once (docs/gates.md explains them to operators):
   among the samples with health data in the window. A sample without health
   data neither breaks nor extends a run: only an observed success ends one.
 * ``counter_ratio``: 100 × increase(numerator) / increase(denominator) over the
-  window's samples carrying both counters; resets handled as Prometheus does.
+  window's samples carrying both counters; resets handled as Prometheus does,
+  except that a drop of either counter (a restart of their process) resets both.
 * ``histogram_quantile``: each bucket's increase over the window (resets
   handled per bucket; a bucket absent before a restart counts from 0 at the
   restart), then Prometheus's ``histogram_quantile``; seconds → ms.
@@ -34,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from dhash_gha.gates.counters import increase, ratio_percent
+from dhash_gha.gates.counters import increase, joint_increases, ratio_percent
 from dhash_gha.gates.quantile import bucket_quantile
 from dhash_gha.gates.sample import Sample
 from dhash_gha.gates.spec import UNIT_SYMBOLS, GateSpec, format_duration, format_number
@@ -177,7 +178,9 @@ def _measure_ratio(gate: GateSpec, window: Sequence[Sample]) -> Measurement:
     ]
     if len(pairs) < gate.min_samples:
         return _too_few(gate, len(pairs), window)
-    ratio = ratio_percent(increase([p[0] for p in pairs]), increase([p[1] for p in pairs]))
+    # Both counters come from one process: a restart seen on either resets both.
+    failed, attempted = joint_increases([[p[0] for p in pairs], [p[1] for p in pairs]])
+    ratio = ratio_percent(failed, attempted)
     if ratio is None:
         return Measurement(None, len(pairs), f"no increase of {den} in the window")
     return Measurement(ratio, len(pairs))

@@ -144,9 +144,15 @@ class _Counter:
         self.corrections: deque[tuple[float, float]] = deque()  # (at before the drop, value)
         self.previous: tuple[float, float] | None = None
 
-    def push(self, at: float, value: float) -> None:
+    def dropped(self, value: float) -> bool:
+        return self.previous is not None and value < self.previous[1]
+
+    def push(self, at: float, value: float, restarted: bool | None = None) -> None:
+        """``restarted``: whether the process restarted before ``value`` (default: it dropped)."""
         previous = self.previous
-        if previous is not None and value < previous[1]:
+        if restarted is None:
+            restarted = self.dropped(value)
+        if previous is not None and restarted:
             self.corrections.append(previous)
         self.previous = (at, value)
         self.values.append(self.previous)
@@ -186,8 +192,10 @@ class _RatioTracker(_Window):
         den = reading(sample, self.denominator_key)
         if num is None or den is None:
             return
-        self.numerator.push(sample.at, num)
-        self.denominator.push(sample.at, den)
+        # One process: a restart seen on either counter resets both (as the engine).
+        restarted = self.numerator.dropped(num) or self.denominator.dropped(den)
+        self.numerator.push(sample.at, num, restarted)
+        self.denominator.push(sample.at, den, restarted)
 
     def measure(self, now: float) -> Measurement:
         cutoff = now - self.gate.window_seconds

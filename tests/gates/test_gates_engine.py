@@ -122,6 +122,16 @@ def test_reset_misread_as_negative_would_hide_failures() -> None:
     assert verdict.value == pytest.approx(20.0) and verdict.status == "fail"
 
 
+def test_a_restart_seen_on_one_counter_resets_both() -> None:
+    # Both counters live in the same process. Attempts drop 1000 → 50: it restarted.
+    # Failures went 5 → 7, no drop, yet all 7 are new: 7 of 50 attempts is 14 %.
+    # Judged per counter the failures would rise by only 2 (4 %) and a crash-looping
+    # release would pass.
+    samples = ratio_samples([(5, 1000), (7, 50)])
+    verdict = one(GATES["extraction_failure_rate"], samples, now=30)
+    assert verdict.value == pytest.approx(14.0) and verdict.status == "fail"
+
+
 def test_no_attempts_in_window_is_no_data() -> None:
     samples = ratio_samples([(5, 100), (5, 100), (5, 100)])
     verdict = one(GATES["extraction_failure_rate"], samples, now=60)

@@ -100,8 +100,16 @@ def ref_value(gate: GateSpec, window: list[Sample]) -> tuple[float | None, int]:
                 dens.append(d)
         if len(nums) < gate.min_samples:
             return None, len(nums)
-        den = ref_increase(dens)
-        return (100.0 * ref_increase(nums) / den if den > 0 else None), len(nums)
+        # One process: a drop of either counter is a restart of both.
+        num_total = den_total = 0.0
+        for i in range(1, len(nums)):
+            if nums[i] < nums[i - 1] or dens[i] < dens[i - 1]:
+                num_total += nums[i]
+                den_total += dens[i]
+            else:
+                num_total += nums[i] - nums[i - 1]
+                den_total += dens[i] - dens[i - 1]
+        return (100.0 * num_total / den_total if den_total > 0 else None), len(nums)
     series: dict[float, list[float]] = {}
     count = 0
     before: dict[float, float] = {}  # the previous sample's buckets
