@@ -80,14 +80,30 @@ class MonitorLog:
         self.reporter = reporter
         self.clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._torn = _ends_torn(path)
 
     def write(self, fields: Mapping[str, Any], *, level: str = "INFO") -> None:
         line = logfmt_line({"ts": iso_utc(self.clock.now()), "level": level, **fields})
         try:
             with self.path.open("a", encoding="utf-8") as handle:
+                if self._torn:  # a monitor killed mid-line: end that line, keep ours whole
+                    handle.write("\n")
+                    self._torn = False
                 handle.write(printable(self.reporter.redact(line)) + "\n")
         except OSError as exc:
             self.reporter.warning(f"cannot write the monitor log {self.path}: {exc}")
+
+
+def _ends_torn(path: Path) -> bool:
+    """Whether ``path`` ends in a partial line (no newline after its last byte)."""
+    try:
+        with path.open("rb") as handle:
+            if handle.seek(0, 2) == 0:
+                return False
+            handle.seek(-1, 2)
+            return handle.read(1) != b"\n"
+    except OSError:
+        return False
 
 
 def logged_but_unsaved(path: Path, run_id: str, saved_polls: int) -> list[Sample]:

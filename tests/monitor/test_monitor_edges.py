@@ -207,3 +207,18 @@ def test_a_rollback_cut_short_by_a_kill_at_the_last_poll_is_done_by_the_resumed_
     assert info.value.result.resumed
     assert "rollback" in recorder.names()
     assert info.value.result.trips[0].gate == "low_confidence_queue"
+
+
+def test_a_line_torn_by_a_kill_does_not_swallow_the_next_line(
+    tmp_path: Any, clock: FakeClock, reporter: Reporter
+) -> None:
+    from dhash_gha.monitor.poll_log import MonitorLog
+
+    path = tmp_path / "monitor_production.log"
+    path.write_text(
+        "ts=x level=INFO event=poll run=r poll=3 at=60.000 m.queue_it", encoding="utf-8"
+    )
+    MonitorLog(path, reporter, clock).write({"event": "monitor_resume", "run": "r", "poll": 2})
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2
+    assert parse_logfmt(lines[1])["event"] == "monitor_resume"
