@@ -301,10 +301,11 @@ class _Deploy:
                 tail = supervisor.output_tail(ws, env, 5, since=printed_before)
                 if tail:
                     failure += " — last output: " + " | ".join(tail)
+            failure_tip = None
         except DhashError as exc:
-            failure = exc.message
+            failure, failure_tip = exc.message, exc.tip
         if failure:
-            self.failed_release(failure)
+            self.failed_release(failure, tip=failure_tip)
         self.result.migration_version = current_version(ws, env)
         self.record()
 
@@ -370,7 +371,7 @@ class _Deploy:
             event="release_snapshot",
         )
 
-    def failed_release(self, failure: str) -> NoReturn:
+    def failed_release(self, failure: str, *, tip: str | None = None) -> NoReturn:
         """Roll back to the pre-deploy backup (or stop, when nothing ran before)."""
         from dhash_gha import supervisor
         from dhash_gha.release import append_history
@@ -403,7 +404,7 @@ class _Deploy:
             raise CheckFailed(
                 f"release {result.release_id} {failure}; {what}, so there is nothing to roll "
                 "back to: the component is stopped",
-                tip="fix the release and deploy again",
+                tip=tip or "fix the release and deploy again",
             )
         reporter.info(
             f"rolling back automatically to {result.pre_deploy_backup}", event="automatic_rollback"
