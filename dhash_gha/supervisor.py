@@ -342,6 +342,15 @@ def status(ws: Workspace, env: str, config: Mapping[str, Any], *, clock: Clock) 
     return _supervised_status(ws, env, clock)
 
 
+def _mask_secrets(
+    config: Mapping[str, Any], environ: Mapping[str, str], reporter: Reporter
+) -> None:
+    """Host commands inherit the environment: their relayed output must not show its secrets."""
+    from dhash_gha.deploy import mask_configured_secrets
+
+    mask_configured_secrets(config, environ, reporter)
+
+
 def start(
     ws: Workspace,
     env: str,
@@ -356,6 +365,7 @@ def start(
         return _supervised_start(
             ws, env, config, environ=environ, clock=clock, reporter=reporter, git_commit=git_commit
         )
+    _mask_secrets(config, environ, reporter)
     run_command(
         "start",
         _command(config, "start", ws, env),
@@ -379,6 +389,7 @@ def stop(
 ) -> ProcessStatus:
     if not is_commands(config):
         return _supervised_stop(ws, env, config, clock=clock, reporter=reporter)
+    _mask_secrets(config, environ, reporter)
     run_command(
         "stop",
         _command(config, "stop", ws, env),
