@@ -76,6 +76,11 @@ def resolve_backup(ws: Workspace, env: str, value: str | Path) -> Path:
         return backups[0]
     given = Path(value)
     candidate = given if given.is_absolute() else ws.root / given
+    # A bare name, as `backup list` prints it, names a file in backups/ (or rollbacks/).
+    if given.name == str(value) and backup_name_pattern(env).match(given.name):
+        candidate = ws.backups_dir / given
+    elif given.name == str(value) and pre_rollback_pattern(env).match(given.name):
+        candidate = ws.rollbacks_dir / given
     resolved = candidate.resolve()
     in_backups = resolved.parent == ws.backups_dir.resolve() and backup_name_pattern(env).match(
         resolved.name
