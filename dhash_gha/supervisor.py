@@ -4,8 +4,11 @@ Two managers, chosen by ``component.process.manager`` in ``config/{env}/dhash.js
 
 - ``supervisor`` (built in): starts the command detached in its own process
   group / session, writes ``deployments/{env}/dhash.pid`` (JSON: pid, start
-  time, command), stops it with SIGTERM (CTRL_BREAK_EVENT on Windows), waits
-  ``stop_grace_seconds``, then kills the whole tree.
+  time, command), stops it by creating its stop-request file (path in the
+  component's ``DHASH_STOP_FILE``) and sending SIGTERM to its group on POSIX,
+  waits ``stop_grace_seconds``, then kills the whole tree. Windows has no signal
+  that reaches a detached process from another console, so there the file is
+  the only graceful request.
 - ``commands``: the host has its own (systemd, docker, …); the configured
   start/stop/status commands are run instead (status: exit 0 = running).
 """
@@ -34,6 +37,7 @@ from dhash_gha.workspace import Workspace
 # that look alive) and keeps Python from warning about a child it never waited for.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 _STILL_ACTIVE = 259  # Windows GetExitCodeProcess: the process has not exited
+STOP_FILE_VAR = "DHASH_STOP_FILE"
 
 # POSIX: the child writes its own pidfile, then execs the component (same pid). So even if
 # this command is killed right after forking, the component never runs without a pidfile.
@@ -227,12 +231,15 @@ def _supervised_start(
     output.parent.mkdir(parents=True, exist_ok=True)
     ws.pidfile(env).parent.mkdir(parents=True, exist_ok=True)
     started_at = iso_utc(clock.now())
+    child_environ = start_environ(environ, git_commit)
+    child_environ[STOP_FILE_VAR] = str(ws.stop_request(env))
+    ws.stop_request(env).unlink(missing_ok=True)  # a stale request would stop it at once
     with output.open("ab") as sink:
         try:
             child = subprocess.Popen(
                 launch_argv(argv, ws.pidfile(env), started_at, env),
                 cwd=component_cwd(ws, config),
-                env=start_environ(environ, git_commit),
+                env=child_environ,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
@@ -253,13 +260,26 @@ def _supervised_start(
     return ProcessStatus(True, child.pid, started_at, 0.0, f"running (pid {child.pid})")
 
 
-def _signal_stop(pid: int) -> bool:
-    """Ask the component to stop gracefully; False when the request could not be delivered."""
+def _request_stop(ws: Workspace, env: str) -> bool:
+    """Create the stop-request file the component watches; False when it cannot be written."""
     try:
-        if sys.platform == "win32":
-            os.kill(pid, signal.CTRL_BREAK_EVENT)
-        else:
-            os.killpg(pid, signal.SIGTERM)
+        ws.stop_request(env).parent.mkdir(parents=True, exist_ok=True)
+        ws.stop_request(env).write_bytes(b"")
+    except OSError:
+        return False
+    return True
+
+
+def _signal_stop(pid: int) -> bool:
+    """Send SIGTERM to the component's group; False when it could not be delivered.
+
+    Windows: CTRL_BREAK_EVENT reaches only processes on the sender's console, and the
+    component runs detached from every console, so no signal is sent there.
+    """
+    if sys.platform == "win32":
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return True  # already gone
     except OSError:
@@ -286,7 +306,8 @@ def _supervised_stop(
     current = _supervised_status(ws, env, clock)
     if current.running and current.pid is not None:
         grace = float(_process(config).get("stop_grace_seconds", 10))
-        asked = _signal_stop(current.pid)
+        requested = _request_stop(ws, env)
+        asked = _signal_stop(current.pid) or requested
         if asked and _wait_exit(current.pid, grace, clock):
             reporter.info(f"stopped the component (pid {current.pid})", event="service_stop")
         else:
@@ -302,6 +323,7 @@ def _supervised_stop(
     else:
         reporter.info(f"component {current.detail}: nothing to stop", event="service_stop")
     ws.pidfile(env).unlink(missing_ok=True)
+    ws.stop_request(env).unlink(missing_ok=True)
     return ProcessStatus(False, current.pid, None, None, "stopped")
 
 

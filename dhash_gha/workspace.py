@@ -136,6 +136,10 @@ class Workspace:
         """stdout/stderr of the supervised component (its own log is ``service_log``)."""
         return self.state_dir / check_env_name(env) / "component_output.log"
 
+    def stop_request(self, env: str) -> Path:
+        """Created by the supervisor to ask the component to stop (no signal reaches it on Windows)."""
+        return self.state_dir / check_env_name(env) / "stop_request"
+
     def monitor_state(self, env: str) -> Path:
         return self.state_dir / check_env_name(env) / "monitor_state.json"
 

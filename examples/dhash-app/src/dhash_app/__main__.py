@@ -121,7 +121,8 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     print(f"dhash {__version__} serving {args.env} on http://{settings.host}:{server.server_address[1]}",
           flush=True)  # fmt: skip
-    run_until_stopped(server)
+    stop_file = os.environ.get("DHASH_STOP_FILE")
+    run_until_stopped(server, Path(stop_file) if stop_file else None)
     return EXIT_OK
 
 

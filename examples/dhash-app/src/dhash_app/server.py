@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -263,8 +264,26 @@ def install_stop_signals(request_stop: Callable[[], None]) -> None:
             signal.signal(number, handler)
 
 
-def run_until_stopped(server: DhashServer) -> None:
-    """Serve until a stop signal, then drain: stop accepting, finish in-flight, close files."""
+def watch_stop_file(
+    path: Path, request_stop: Callable[[], None], stopping: threading.Event, interval: float = 0.2
+) -> threading.Thread:
+    """Call ``request_stop`` once ``path`` exists (the supervisor's request; Windows has no
+    signal that reaches a process detached from the console)."""
+
+    def watch() -> None:
+        while not stopping.wait(interval):
+            if path.exists():
+                request_stop()
+                return
+
+    thread = threading.Thread(target=watch, name="dhash-stop-file", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_until_stopped(server: DhashServer, stop_file: Path | None = None) -> None:
+    """Serve until a stop signal (or ``stop_file`` appears), then drain: stop accepting,
+    finish in-flight, close files."""
     service = server.service
     stopping = threading.Event()
 
@@ -278,6 +297,8 @@ def run_until_stopped(server: DhashServer) -> None:
             threading.Thread(target=server.shutdown, name="dhash-shutdown", daemon=True).start()
 
     install_stop_signals(request_stop)
+    if stop_file is not None:
+        watch_stop_file(stop_file, request_stop, stopping)
     service.start()
     try:
         server.serve_forever(poll_interval=0.2)
