@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from dhash_gha.clock import Clock
@@ -67,11 +68,33 @@ def monitor_summary(ws: Workspace, env: str) -> str:
     if not isinstance(data, dict):
         return "state file unreadable"
     failing = data.get("failing") or []
+    status = data.get("status")
+    if status == "running" and not _monitor_lock_held(ws.monitor_state(env)):
+        status = f"interrupted (no monitor is running; `dhash-gha monitor --env {env}` resumes it)"
     text = (
-        f"run {data.get('run_id')} {data.get('status')}, "
+        f"run {data.get('run_id')} {status}, "
         f"{len(data.get('samples') or [])} polls, started {data.get('started_at')}"
     )
     return text + (f", failing: {', '.join(map(str, failing))}" if failing else "")
+
+
+def _monitor_lock_held(state_path: Path) -> bool:
+    """Whether a monitor process holds the lock beside its state file (as the monitor names it).
+
+    A killed or interrupted monitor leaves its run saved as "running" (so that it can resume):
+    only the lock tells whether one is watching right now.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(state_path.with_name(state_path.name + ".lock")))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False
 
 
 def environment_status(ws: Workspace, env: str, *, clock: Clock) -> EnvironmentStatus:
