@@ -130,7 +130,29 @@ def create_backup(
     free_space: FreeSpace = disk_free,
     workers: int | None = None,
 ) -> BackupResult:
-    """Back up the environment's include set; returns the published backup."""
+    """Back up the environment's include set; returns the published backup.
+
+    Under the workspace's restore lock, and never while an interrupted restore is
+    pending: a backup of a half-swapped tree would verify and look valid.
+    """
+    from dhash_gha.backup.restore import RESTORE_LOCK_WAIT, refuse_if_restore_pending, restore_lock
+
+    with restore_lock(ws, reporter, RESTORE_LOCK_WAIT):
+        refuse_if_restore_pending(ws, "back up")
+        return _create(
+            ws, env, clock=clock, reporter=reporter, free_space=free_space, workers=workers
+        )
+
+
+def _create(
+    ws: Workspace,
+    env: str,
+    *,
+    clock: Clock,
+    reporter: Reporter,
+    free_space: FreeSpace,
+    workers: int | None,
+) -> BackupResult:
     settings = load_settings(ws, env)
     started = clock.monotonic()
     now = clock.now()

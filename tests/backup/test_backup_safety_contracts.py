@@ -176,3 +176,23 @@ def test_restores_of_two_environments_never_interleave(tmp_path: Path) -> None:
     assert "restore" in str(refused[0])
     assert not ws.restore_journal.exists()
     assert not list(ws.root.glob(".dhash-restore-*"))
+
+
+def test_no_backup_is_made_of_a_half_restored_tree(tmp_path: Path) -> None:
+    ws = small_workspace(tmp_path / "ws")
+    clock = FakeClock(START)
+    made = create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock)).path
+
+    def crash(step: str) -> None:
+        if step == "in:src":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        restore_backup(
+            ws, "production", made, clock=clock, reporter=quiet_reporter(clock), fault=crash
+        )
+    clock.advance(5)
+    with pytest.raises(BadInput, match="interrupted restore") as caught:
+        create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock))
+    assert "rollback --env production" in str(caught.value.tip)
+    assert sorted(p.name for p in ws.backups_dir.iterdir()) == [made.name, made.name + ".sha256"]
