@@ -210,6 +210,8 @@ def ffmpeg_version(timeout: float = 10.0) -> str | None:
             ["ffmpeg", "-version"],
             capture_output=True,
             text=True,
+            encoding="utf-8",
+            errors="replace",
             timeout=timeout,
             check=False,
         )
@@ -240,6 +242,8 @@ def git_commit(root: Path, environ: Mapping[str, str], timeout: float = 10.0) ->
             ["git", "-C", str(root), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
+            encoding="utf-8",
+            errors="replace",
             timeout=timeout,
             check=False,
         )

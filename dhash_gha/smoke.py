@@ -137,6 +137,8 @@ def check_golden(ws: Workspace, env: str, config: Mapping[str, Any]) -> CheckRes
             cwd=component_cwd(ws, config),
             capture_output=True,
             text=True,
+            encoding="utf-8",
+            errors="replace",
             timeout=GOLDEN_TIMEOUT_SECONDS,
             check=False,
         )
