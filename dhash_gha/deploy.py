@@ -152,7 +152,11 @@ def deploy(
         except DhashError as exc:
             run.record_refusal(stage, exc.message)
             raise
-        run.switch()
+        try:
+            run.switch()
+        except KeyboardInterrupt:
+            run.record_interruption()
+            raise
     if no_monitor:
         reporter.info("monitoring not started (--no-monitor)", event="monitor_skipped")
     else:
@@ -262,6 +266,38 @@ class _Deploy:
                 "running_release_untouched": True,
             },
         )
+
+    def record_interruption(self) -> None:
+        """History line and the way out for a deploy interrupted after the old component stopped."""
+        from dhash_gha.release import append_history
+
+        ws, env, result = self.ws, self.env, self.result
+        append_history(
+            ws,
+            env,
+            {
+                "type": "deploy",
+                "at": iso_utc(self.clock.now()),
+                "environment": env,
+                "ok": False,
+                "release_id": result.release_id,
+                "stage": "switch",
+                "error": "interrupted",
+                "pre_deploy_backup": result.pre_deploy_backup,
+            },
+        )
+        self.reporter.error(
+            f"deploy of release {result.release_id} to '{env}' interrupted after the running "
+            "component was stopped: the release record still names the previous release"
+        )
+        if self.running is not None and result.pre_deploy_backup:
+            way_out = (
+                f"roll back: dhash-gha rollback --env {env} --backup {result.pre_deploy_backup} "
+                f"--force; or deploy again with --skip-preflight release-health"
+            )
+        else:
+            way_out = f"deploy again: dhash-gha deploy --env {env}"
+        self.reporter.tip(f"{way_out} (check first: dhash-gha status --env {env})")
 
     # --- the switch ------------------------------------------------------------------------
     def switch(self) -> None:
