@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,6 +49,21 @@ def expand(argv: Sequence[str], placeholders: Mapping[str, str]) -> list[str]:
         for name, value in placeholders.items():
             arg = arg.replace("{" + name + "}", value)
         out.append(arg)
+    return out
+
+
+def program_argv(argv: Sequence[str]) -> list[str]:
+    """``argv`` with a bare program name resolved the way a Windows shell would.
+
+    CreateProcess looks only for ``name.exe`` on PATH, so ``npm`` (``npm.cmd``) or a
+    ``.bat`` wrapper would not be found; ``shutil.which`` honours PATHEXT. Elsewhere,
+    and for a path or a name which() does not know, argv stays as configured.
+    """
+    out = list(argv)
+    if sys.platform == "win32" and out and "/" not in out[0] and "\\" not in out[0]:
+        found = shutil.which(out[0])
+        if found:
+            out[0] = found
     return out
 
 
@@ -112,7 +128,7 @@ def run_command(
         reporter.info(f"::stop-commands::{token}")
     try:
         process = subprocess.Popen(
-            list(argv),
+            program_argv(argv),
             cwd=cwd,
             env=dict(environ),
             stdin=subprocess.DEVNULL,

@@ -29,7 +29,7 @@ from typing import Any
 
 from dhash_gha.clock import Clock, iso_utc
 from dhash_gha.errors import BadInput, CheckFailed
-from dhash_gha.procs import expand, kill_group, run_command
+from dhash_gha.procs import expand, kill_group, program_argv, run_command
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace
 
@@ -237,7 +237,7 @@ def _supervised_start(
     with output.open("ab") as sink:
         try:
             child = subprocess.Popen(
-                launch_argv(argv, ws.pidfile(env), started_at, env),
+                launch_argv(program_argv(argv), ws.pidfile(env), started_at, env),
                 cwd=component_cwd(ws, config),
                 env=child_environ,
                 stdin=subprocess.DEVNULL,
@@ -340,7 +340,7 @@ def _commands_status(ws: Workspace, env: str, config: Mapping[str, Any]) -> Proc
     argv = _command(config, "status", ws, env)
     try:
         done = subprocess.run(
-            argv,
+            program_argv(argv),
             cwd=component_cwd(ws, config),
             capture_output=True,
             timeout=min(_timeout(config), 60),
