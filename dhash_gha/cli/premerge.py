@@ -201,7 +201,15 @@ def _provenance(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     out = Path(args.output)
     out = out if out.is_absolute() else Path.cwd() / out
-    prov.write_json_atomic(out, statement)
+    try:
+        if out.is_dir():
+            raise IsADirectoryError(21, "is a directory")
+        prov.write_json_atomic(out, statement)
+    except OSError as exc:
+        raise BadInput(
+            f"cannot write the provenance statement to {out}: {exc.strerror or exc}",
+            tip="pass --output FILE: a file path in a writable directory (or '-' for stdout)",
+        ) from None
     ctx.reporter.info(f"provenance for {len(statement['subject'])} subject(s) written to {out}")
     ctx.reporter.set_output("provenance-path", str(out))
     return 0
