@@ -9,7 +9,10 @@ from dhash_gha.cli._base import add_command, add_env
 from dhash_gha.cli._index import summary
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dhash_gha.context import Context
+    from dhash_gha.errors import BadInput
     from dhash_gha.workspace import Workspace
 
 
@@ -192,6 +195,11 @@ def _smoke(args: argparse.Namespace, ctx: Context) -> int:
     from dhash_gha.smoke import append_output, run_smoke
 
     ws = _known_environment(ctx, args.env)
+    output = None
+    if args.output:
+        output = Path(args.output) if Path(args.output).is_absolute() else Path.cwd() / args.output
+        if output.is_dir() or any(p.exists() and not p.is_dir() for p in output.parents):
+            raise _unwritable_smoke_output(output, "a directory, or under a file")
     ctx.reporter.attach_log(ws.log_file("smoke_test", args.env, ctx.clock.now()))
     phase = "post-rollback" if args.post_rollback else "post-deploy"
     results = run_smoke(
@@ -203,11 +211,11 @@ def _smoke(args: argparse.Namespace, ctx: Context) -> int:
         for result in results:
             ctx.reporter.info(result.line(), event="smoke_check", check=result.name, ok=result.ok)
     ctx.reporter.summary(as_markdown(f"Smoke tests ({phase}): {args.env}", results))
-    if args.output:
-        target = Path(args.output)
-        append_output(
-            target if target.is_absolute() else Path.cwd() / target, phase, args.env, results
-        )
+    if output is not None:
+        try:
+            append_output(output, phase, args.env, results)
+        except OSError as exc:
+            raise _unwritable_smoke_output(output, str(exc.strerror or exc)) from None
     bad = failed(results)
     if bad:
         ctx.reporter.error(
@@ -216,6 +224,15 @@ def _smoke(args: argparse.Namespace, ctx: Context) -> int:
         return 1
     ctx.reporter.info(f"smoke {phase}: all {len(results)} checks passed")
     return 0
+
+
+def _unwritable_smoke_output(output: Path, why: str) -> BadInput:
+    from dhash_gha.errors import BadInput
+
+    return BadInput(
+        f"cannot append the smoke results to --output {output}: {why}",
+        tip="pass --output FILE: a file path in a writable directory",
+    )
 
 
 def _ask(question: str) -> bool:
