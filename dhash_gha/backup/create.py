@@ -20,10 +20,11 @@ from typing import Any
 
 from dhash_gha import __version__
 from dhash_gha.backup.atomic import fsync_dir, open_exclusive, publish, temp_beside, write_atomic
-from dhash_gha.backup.entries import Entry, Limits, entry_problems
+from dhash_gha.backup.entries import Entry, Limits, entry_problems, in_include_set
 from dhash_gha.backup.gitinfo import git_commit
 from dhash_gha.backup.manifest import MANIFEST_NAME, build_manifest, encode_manifest
 from dhash_gha.backup.pack import pack_files
+from dhash_gha.backup.patterns import excluded
 from dhash_gha.backup.progress import Progress, rate_fields
 from dhash_gha.backup.settings import BackupSettings, load_settings
 from dhash_gha.backup.sidecar import format_sidecar
@@ -68,6 +69,23 @@ def required_bytes(tree: Tree) -> int:
     return (
         tree.total_bytes + SLACK_BYTES + PER_ENTRY_BYTES * (len(tree.files) + len(tree.directories))
     )
+
+
+def _check_configs_kept(ws: Workspace, settings: BackupSettings) -> None:
+    """Refuse excludes that drop an environment's config: a restore would delete it."""
+    for name in ws.environments():
+        rel = ws.env_config(name).relative_to(ws.root).as_posix()
+        if not in_include_set(rel, settings.include):
+            continue
+        parts = rel.split("/")
+        prefixes = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+        if any(excluded(prefix, settings.exclude) for prefix in prefixes):
+            raise BadInput(
+                f"backup.exclude drops {rel} from the backup: restoring it would delete "
+                f"the configuration of '{name}'",
+                tip="narrow the pattern in backup.exclude (config/ENV/dhash.json) so that "
+                "config/*/dhash.json stays in the backup",
+            )
 
 
 def _check_tree(tree: Tree, settings: BackupSettings) -> None:
@@ -154,6 +172,7 @@ def _create(
     workers: int | None,
 ) -> BackupResult:
     settings = load_settings(ws, env)
+    _check_configs_kept(ws, settings)
     started = clock.monotonic()
     now = clock.now()
     tree = scan(ws.root, settings.include, settings.exclude)

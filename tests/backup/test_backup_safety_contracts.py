@@ -196,3 +196,17 @@ def test_no_backup_is_made_of_a_half_restored_tree(tmp_path: Path) -> None:
         create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock))
     assert "rollback --env production" in str(caught.value.tip)
     assert sorted(p.name for p in ws.backups_dir.iterdir()) == [made.name, made.name + ".sha256"]
+
+
+@pytest.mark.parametrize("pattern", ["**/*.json", "config/staging", "config/*/dhash.json"])
+def test_an_exclude_that_drops_an_environment_config_is_refused(
+    tmp_path: Path, pattern: str
+) -> None:
+    # A restore replaces config/ whole: a backup without config/{env}/dhash.json would
+    # delete that environment's configuration, and the tool could not even start it again.
+    ws = small_workspace(tmp_path / "ws", backup_section={"exclude": [pattern]})
+    clock = FakeClock(START)
+    with pytest.raises(BadInput, match=r"dhash\.json") as caught:
+        create_backup(ws, "production", clock=clock, reporter=quiet_reporter(clock))
+    assert "backup.exclude" in str(caught.value.tip)
+    assert not ws.backups_dir.exists() or not list(ws.backups_dir.glob("dhash_*"))
