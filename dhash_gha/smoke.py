@@ -161,12 +161,17 @@ def check_golden(ws: Workspace, env: str, config: Mapping[str, Any]) -> CheckRes
             f"{checked if checked is not None else 'all'} golden images hash as expected",
         )
     why = golden_failure(payload) or (done.stderr.strip().splitlines() or ["no output"])[-1]
-    return CheckResult(
-        "golden",
-        False,
-        f"golden validation failed: {why}",
-        "the running build hashes differently: roll back and investigate",
-    )
+    if UNHASHED in why:  # the component did not answer: nothing says its hashes are wrong
+        fix = (
+            f"check the component is up and healthy (dhash-gha status --env {env}); if it is, "
+            "the release cannot hash at all: roll back and investigate"
+        )
+    else:
+        fix = "the running build hashes differently: roll back and investigate"
+    return CheckResult("golden", False, f"golden validation failed: {why}", fix)
+
+
+UNHASHED = "golden image(s) could not be hashed"
 
 
 def golden_failure(payload: Any) -> str | None:
@@ -178,6 +183,10 @@ def golden_failure(payload: Any) -> str | None:
         return None
     first = bad[0]
     what = first.get("error") or f"expected {first.get('expected')}, got {first.get('actual')}"
+    if all(c.get("error") for c in bad):  # no hash came back at all: requests failed
+        return (
+            f"{len(bad)} of {len(payload['cases'])} {UNHASHED}, first: {first.get('file')}: {what}"
+        )
     return f"{len(bad)} mismatch(es) of {len(payload['cases'])}, first: {first.get('file')}: {what}"
 
 
