@@ -100,6 +100,11 @@ def deploy(
 
     refuse_if_restore_pending(ws, "deploy")
     config = load_env_config(ws, env)
+    if not no_monitor:  # a release that cannot be monitored must not go live unguarded
+        from dhash_gha.config import load_gates_config
+        from dhash_gha.gates.spec import load_gate_specs
+
+        load_gate_specs(load_gates_config(ws, env))
     running = read_release(ws, env)
     tree = tree_digest(ws, release_tops(config))
     commit = git_commit(ws, environ)
