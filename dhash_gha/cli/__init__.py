@@ -114,6 +114,14 @@ def main(
         _report_failure(sys.stderr, exc)
         return exc.exit_code
 
+    if getattr(args, "root", None) == "":  # `--root "$UNSET"` must not mean the current directory
+        from dhash_gha.errors import BadInput
+
+        empty = BadInput(
+            "--root is empty", tip="pass --root DIR (the workspace root), or leave --root out"
+        )
+        _report_failure(sys.stderr, empty)
+        return empty.exit_code
     root = getattr(args, "root", None) or environ.get("DHASH_ROOT") or os.getcwd()
     from dhash_gha.context import Context
 
