@@ -254,20 +254,34 @@ def _rollback(args: argparse.Namespace, ctx: Context) -> int:
     if backup != "latest" and not given.is_absolute() and not (ws.root / given).exists():
         # a path relative to where the operator stands (the library resolves against the root)
         backup = str(given.resolve()) if given.exists() else backup
-    result = rollback(
-        ws,
-        args.env,
-        backup=backup,
-        environ=ctx.environ,
-        clock=ctx.clock,
-        reporter=ctx.reporter,
-        force=args.force,
-        dry_run=args.dry_run,
-        unverified=args.unverified,
-        lock_wait=args.wait_lock,
-        confirm=_ask if ctx.interactive else None,
-        reason=args.reason,
-    )
+    try:
+        result = rollback(
+            ws,
+            args.env,
+            backup=backup,
+            environ=ctx.environ,
+            clock=ctx.clock,
+            reporter=ctx.reporter,
+            force=args.force,
+            dry_run=args.dry_run,
+            unverified=args.unverified,
+            lock_wait=args.wait_lock,
+            confirm=_ask if ctx.interactive else None,
+            reason=args.reason,
+        )
+    except KeyboardInterrupt:
+        if not args.dry_run:
+            import shlex
+
+            again = ["dhash-gha", "rollback", "--env", args.env, "--backup", backup, "--force"]
+            ctx.reporter.error(
+                f"rollback of '{args.env}' interrupted: the component may be stopped"
+            )
+            ctx.reporter.tip(
+                f"run the same command again: {shlex.join(again)} (an interrupted restore "
+                "completes on the next run)"
+            )
+        raise
     if not result.dry_run:
         ctx.reporter.summary(
             f"### Rolled `{args.env}` back\n\n- backup: `{result.backup.name}`\n"
