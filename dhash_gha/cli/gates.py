@@ -78,6 +78,11 @@ def _candidate_path(ws: Workspace, given: str) -> Path:
     path = Path(given)
     if not path.is_absolute() and not path.exists() and (ws.root / path).exists():
         path = ws.root / path
+    if path.is_dir():
+        raise BadInput(
+            f"gates config {given} is a directory, not a file",
+            tip="pass --config with the path of a quality-gates-config.json",
+        )
     if not path.is_file():
         raise BadInput(
             f"gates config file not found: {given}",
