@@ -376,6 +376,13 @@ class _Rollback:
             config = load_env_config(ws, env)  # the restored config is the one to run with
             record = read_release(ws, env) or {}
             result.to_release = record.get("release_id")
+            if supervisor.status(ws, env, config, clock=clock).running:
+                # The component was stopped above, so this one was launched meanwhile (by an
+                # interrupted earlier run): it may run the replaced tree. Restart it.
+                reporter.warning("a component started while restoring: restarting it")
+                supervisor.stop(
+                    ws, env, config, environ=self.environ, clock=clock, reporter=reporter
+                )
             started = supervisor.start(
                 ws,
                 env,
