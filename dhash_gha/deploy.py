@@ -43,10 +43,8 @@ def git_commit(ws: Workspace, environ: Mapping[str, str]) -> str | None:
     for variable in ("DHASH_GIT_COMMIT", "GITHUB_SHA"):
         if environ.get(variable):
             return environ[variable]
-    try:
-        from dhash_gha.backup.gitinfo import git_commit as read_head
-    except ImportError:
-        return None
+    from dhash_gha.backup.gitinfo import git_commit as read_head
+
     return read_head(ws.root)
 
 

@@ -11,7 +11,6 @@ environment and ``ffmpeg -version`` and are passed in what they need.
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,13 +21,13 @@ from typing import Any
 
 from dhash_gha import __version__, atomic
 from dhash_gha.clock import iso_utc
+from dhash_gha.digest import file_sha256
 from dhash_gha.errors import BadInput
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1"
 LOCAL_BUILDER_ID = "urn:dhash-gha:builder:local"
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -172,14 +171,6 @@ def build_statement(
 
 
 # --- adapters --------------------------------------------------------------------------------
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _subject_name(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -199,7 +190,7 @@ def collect_subjects(paths: Iterable[Path], root: Path) -> list[Subject]:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             name = _subject_name(file, root)
-            found[name] = Subject(name, sha256_file(file))
+            found[name] = Subject(name, file_sha256(file))
     return list(found.values())
 
 
@@ -232,25 +223,11 @@ def tool_versions(ffmpeg: str | None) -> dict[str, str]:
     return tools
 
 
-def git_commit(root: Path, environ: Mapping[str, str], timeout: float = 10.0) -> str | None:
-    """GITHUB_SHA on Actions, else ``git rev-parse HEAD`` in the workspace, else None."""
-    sha = environ.get("GITHUB_SHA", "").strip()
-    if sha:
-        return sha
-    try:
-        completed = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    out = completed.stdout.strip()
-    return out if completed.returncode == 0 and len(out) in (40, 64) else None
+def git_commit(root: Path, environ: Mapping[str, str]) -> str | None:
+    """GITHUB_SHA on Actions, else the commit the workspace's checkout is at, else None."""
+    from dhash_gha.backup.gitinfo import git_commit as checkout_commit
+
+    return environ.get("GITHUB_SHA", "").strip() or checkout_commit(root)
 
 
 def write_json_atomic(path: Path, document: Mapping[str, Any]) -> Path:

@@ -269,7 +269,8 @@ class _Rollback:
     def verify_pre_rollback_archive(self) -> dict[str, Any]:
         """A tar.gz with a sidecar (a pre-rollback archive): its checksum, and the migration
         version it ran with, which the rollback that wrote it recorded in the history."""
-        from dhash_gha.backup.verify import file_sha256, sidecar_digest
+        from dhash_gha.backup.verify import sidecar_digest
+        from dhash_gha.digest import file_sha256
         from dhash_gha.release import read_history
 
         if file_sha256(self.source) != sidecar_digest(self.source):

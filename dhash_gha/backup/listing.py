@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dhash_gha.backup.verify import file_sha256, sidecar_digest
+from dhash_gha.backup.verify import sidecar_digest
+from dhash_gha.digest import file_sha256
 from dhash_gha.errors import BadInput, DhashError
 from dhash_gha.workspace import Workspace
 

@@ -46,8 +46,9 @@ from dhash_gha.backup.swap import (
     stale_staging,
     write_journal,
 )
-from dhash_gha.backup.verify import check_path, file_sha256, sidecar_digest
+from dhash_gha.backup.verify import check_path, sidecar_digest
 from dhash_gha.clock import Clock
+from dhash_gha.digest import file_sha256
 from dhash_gha.errors import BadInput, CheckFailed
 from dhash_gha.reporter import Reporter
 from dhash_gha.workspace import Workspace

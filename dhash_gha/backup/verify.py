@@ -6,7 +6,6 @@ are inflated and hashed on the others, so verifying costs about one read.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -19,12 +18,12 @@ from dhash_gha.backup.entries import Limits, check_entries
 from dhash_gha.backup.manifest import MANIFEST_NAME, decode_manifest, files_by_path
 from dhash_gha.backup.members import ArchiveReader, MemberCheck, entry_of
 from dhash_gha.backup.sidecar import parse_sidecar
+from dhash_gha.digest import file_sha256
 from dhash_gha.errors import BadInput, CheckFailed
 from dhash_gha.workspace import Workspace
 
 MANIFEST_LIMIT = 256 * 1024 * 1024
 BATCH_BYTES = 4 * 1024 * 1024
-READ_CHUNK = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,6 @@ class VerifyResult:
     files: int
     bytes: int
     manifest: dict[str, Any]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(READ_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sidecar_digest(path: Path) -> str:
