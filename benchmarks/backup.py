@@ -8,9 +8,9 @@ then times, in one run:
     zip       zip -qr base.zip ... && sha256sum base.zip > base.zip.sha256
     sha256sum sha256sum -c base.zip.sha256
     unzip     unzip -q base.zip -d <dir>
-    create    dhash_gha.backup.create_backup
-    verify    dhash_gha.backup.verify_backup
-    restore   dhash_gha.backup.restore_backup into a workspace without src/
+    create    dhash_gha.adapters.archive.create_backup
+    verify    dhash_gha.adapters.archive.verify_backup
+    restore   dhash_gha.adapters.archive.restore_backup into a workspace without src/
               (and once over the full tree, which adds the pre-rollback archive)
 
 Each dhash-gha step runs in a fresh child process so its peak memory (max
@@ -100,10 +100,10 @@ _CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
     from pathlib import Path
-    from dhash_gha.backup import create_backup, restore_backup, verify_backup
-    from dhash_gha.clock import SystemClock
-    from dhash_gha.reporter import Reporter
-    from dhash_gha.workspace import Workspace
+    from dhash_gha.adapters.archive import create_backup, restore_backup, verify_backup
+    from dhash_gha.adapters.clock import SystemClock
+    from dhash_gha.adapters.reporter import Reporter
+    from dhash_gha.adapters.workspace import Workspace
 
     action, root, path = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     reporter = Reporter({}, quiet=True)

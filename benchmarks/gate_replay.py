@@ -26,12 +26,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dhash_gha.gates.engine import evaluate_gates
-from dhash_gha.gates.incremental import IncrementalEvaluator
-from dhash_gha.gates.replay import ParsedLogs, replay
-from dhash_gha.gates.sample import Sample, bucket_key, encode_sample
-from dhash_gha.gates.spec import load_gate_specs
-from dhash_gha.reporter import logfmt_line
+from dhash_gha.adapters.reporter import logfmt_line
+from dhash_gha.core.gates.engine import evaluate_gates
+from dhash_gha.core.gates.incremental import IncrementalEvaluator
+from dhash_gha.core.gates.replay import ParsedLogs, replay
+from dhash_gha.core.gates.sample import Sample, bucket_key, encode_sample
+from dhash_gha.core.gates.spec import load_gate_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 HIST = "dhash_hash_duration_seconds"

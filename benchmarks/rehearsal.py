@@ -41,8 +41,8 @@ def main() -> int:
         "--faults", default=",".join(FAULTS), help="comma-separated: " + ", ".join(FAULTS)
     )
     args = parser.parse_args()
-    from dhash_gha.rehearse import rehearse
-    from dhash_gha.reporter import Reporter
+    from dhash_gha.adapters.reporter import Reporter
+    from dhash_gha.compose.rehearse import rehearse
 
     rows = []
     for name in [n.strip() for n in args.faults.split(",") if n.strip()]:

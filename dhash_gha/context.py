@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dhash_gha.clock import Clock, SystemClock
-from dhash_gha.reporter import Reporter
-from dhash_gha.workspace import Workspace
+from dhash_gha.adapters.clock import SystemClock
+from dhash_gha.adapters.reporter import Reporter
+from dhash_gha.adapters.workspace import Workspace
+from dhash_gha.core.clock import Clock
 
 
 @dataclass

@@ -6,22 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from workspaces import copy_example_workspace
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "dhash-app"
-
-
-def free_port() -> int:
-    from dhash_gha.scratch import free_port as pick
-
-    return pick()
-
-
-def copy_example_workspace(target: Path) -> Path:
-    """A private copy of examples/dhash-app with free ports, so tests never collide."""
-    from dhash_gha.scratch import copy_example
-
-    return copy_example(target).root
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from dhash_gha.clock import Clock
+    from dhash_gha.core.clock import Clock
 
 EPILOG = """\
 exit codes:

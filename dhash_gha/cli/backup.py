@@ -42,7 +42,7 @@ def _relative(ctx: Context, path: Path) -> str:
 
 
 def create_handler(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.backup import create_backup
+    from dhash_gha.adapters.archive import create_backup
 
     if not args.env:
         raise BadInput("backup: --env is required", tip="run 'dhash-gha backup --env production'")
@@ -67,7 +67,7 @@ def create_handler(args: argparse.Namespace, ctx: Context) -> int:
 def verify_handler(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
-    from dhash_gha.backup import verify_backup
+    from dhash_gha.adapters.archive import verify_backup
 
     path = Path(args.path)
     if not path.is_absolute() and not path.exists():
@@ -83,7 +83,7 @@ def verify_handler(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def list_handler(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.backup import list_backups
+    from dhash_gha.adapters.archive import list_backups
 
     ws = ctx.workspace()
     backups = list_backups(ws, args.env)
@@ -105,7 +105,7 @@ def list_handler(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def latest_handler(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.backup import latest_backup
+    from dhash_gha.adapters.archive import latest_backup
 
     ws = ctx.workspace()
     path = latest_backup(ws, args.env, verified=not args.any)
@@ -121,7 +121,7 @@ def latest_handler(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def prune_handler(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.backup import prune_backups
+    from dhash_gha.adapters.archive import prune_backups
 
     ws = ctx.workspace()
     if not args.dry_run:

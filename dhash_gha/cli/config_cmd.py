@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
 
 
 def _validate(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.config import validate_workspace
+    from dhash_gha.adapters.config import validate_workspace
     from dhash_gha.errors import ConfigError
 
     ws = ctx.workspace()

@@ -11,8 +11,8 @@ from dhash_gha.cli._index import summary
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from dhash_gha.adapters.workspace import Workspace
     from dhash_gha.context import Context
-    from dhash_gha.workspace import Workspace
 
 
 def register(subparsers: Any) -> None:
@@ -56,8 +56,8 @@ def _known_env(ws: Workspace, env: str) -> str:
     """``env`` when the workspace has it; otherwise a ConfigError with a "did you mean"."""
     import difflib
 
+    from dhash_gha.adapters.workspace import check_env_name
     from dhash_gha.errors import ConfigError
-    from dhash_gha.workspace import check_env_name
 
     check_env_name(env)
     known = ws.environments()
@@ -92,9 +92,9 @@ def _candidate_path(ws: Workspace, given: str) -> Path:
 
 
 def _validate(args: argparse.Namespace, ctx: Context) -> int:
+    from dhash_gha.adapters.gates_config import gates_file_issues
+    from dhash_gha.adapters.workspace import check_env_name
     from dhash_gha.errors import ConfigError
-    from dhash_gha.gates.checks import gates_file_issues
-    from dhash_gha.workspace import check_env_name
 
     ws = ctx.workspace()
     env = getattr(args, "env", None)
@@ -119,10 +119,10 @@ def _validate(args: argparse.Namespace, ctx: Context) -> int:
 def _show(args: argparse.Namespace, ctx: Context) -> int:
     import json
 
-    from dhash_gha.config import load_gates_config
-    from dhash_gha.gates.schedule import Schedule
-    from dhash_gha.gates.show import gates_json, gates_table
-    from dhash_gha.gates.spec import load_gate_specs
+    from dhash_gha.adapters.config import load_gates_config
+    from dhash_gha.core.gates.schedule import Schedule
+    from dhash_gha.core.gates.show import gates_json, gates_table
+    from dhash_gha.core.gates.spec import load_gate_specs
 
     ws = ctx.workspace()
     env = _known_env(ws, args.env)
@@ -140,12 +140,16 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
 def _replay(args: argparse.Namespace, ctx: Context) -> int:
     import json
 
-    from dhash_gha.config import load_gates_config
+    from dhash_gha.adapters.config import load_gates_config
+    from dhash_gha.adapters.monitoring.past_logs import (
+        default_pattern,
+        find_monitor_logs,
+        read_monitor_logs,
+    )
+    from dhash_gha.core.gates.replay import replay
+    from dhash_gha.core.gates.replay_render import render_markdown, render_text, report_json
+    from dhash_gha.core.gates.spec import load_gate_specs
     from dhash_gha.errors import BadInput
-    from dhash_gha.gates.monitor_logs import default_pattern, find_monitor_logs, read_monitor_logs
-    from dhash_gha.gates.replay import replay
-    from dhash_gha.gates.replay_render import render_markdown, render_text, report_json
-    from dhash_gha.gates.spec import load_gate_specs
 
     ws = ctx.workspace()
     env = _known_env(ws, args.env)

@@ -12,13 +12,13 @@ from dhash_gha.cli._base import add_command
 from dhash_gha.cli._index import summary
 
 if TYPE_CHECKING:
+    from dhash_gha.adapters.github.client import GitHubClient
     from dhash_gha.context import Context
-    from dhash_gha.github.client import GitHubClient
-    from dhash_gha.github.protection_model import Row
+    from dhash_gha.core.protection.model import Row
 
 
 def _client(ctx: Context) -> GitHubClient:
-    from dhash_gha.github.client import GitHubClient, credentials_from_env
+    from dhash_gha.adapters.github.client import GitHubClient, credentials_from_env
 
     creds = credentials_from_env(ctx.environ)
     ctx.reporter.mask(creds.token)
@@ -38,7 +38,7 @@ def _emit_rows(
     allow_unchecked: bool,
     output_name: str,
 ) -> int:
-    from dhash_gha.github.report import Outcome, markdown_table, text_table, to_json
+    from dhash_gha.core.protection.report import Outcome, markdown_table, text_table, to_json
 
     outcome = Outcome.of(rows)
     ok = outcome.ok(allow_unchecked=allow_unchecked)
@@ -62,11 +62,11 @@ def _emit_rows(
 def _protection_verify(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
-    from dhash_gha.github.client import parse_repo
-    from dhash_gha.github.policy import evaluate
-    from dhash_gha.github.policy_file import load_policy
-    from dhash_gha.github.protection import fetch_snapshot
-    from dhash_gha.github.report import protection_notes
+    from dhash_gha.adapters.github.client import parse_repo
+    from dhash_gha.adapters.github.policy_file import load_policy
+    from dhash_gha.adapters.github.protection import fetch_snapshot
+    from dhash_gha.core.protection.policy import evaluate
+    from dhash_gha.core.protection.report import protection_notes
 
     owner, repo = parse_repo(args.repo)
     policy = load_policy(Path(args.policy) if args.policy else None)
@@ -90,9 +90,9 @@ def _protection_verify(args: argparse.Namespace, ctx: Context) -> int:
 def _environment_verify(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
-    from dhash_gha.github.client import parse_repo
-    from dhash_gha.github.environments import verify_environment
-    from dhash_gha.github.policy_file import load_policy
+    from dhash_gha.adapters.github.client import parse_repo
+    from dhash_gha.adapters.github.environments import verify_environment
+    from dhash_gha.adapters.github.policy_file import load_policy
 
     owner, repo = parse_repo(args.repo)
     policy = load_policy(Path(args.policy) if args.policy else None)
@@ -115,8 +115,8 @@ def _environment_verify(args: argparse.Namespace, ctx: Context) -> int:
 def _deployment_create(args: argparse.Namespace, ctx: Context) -> int:
     import json
 
-    from dhash_gha.github.client import parse_repo
-    from dhash_gha.github.deployments import create_deployment
+    from dhash_gha.adapters.github.client import parse_repo
+    from dhash_gha.adapters.github.deployments import create_deployment
 
     owner, repo = parse_repo(args.repo)
     client = _client(ctx)
@@ -142,8 +142,8 @@ def _deployment_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _deployment_status(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.github.client import parse_repo
-    from dhash_gha.github.deployments import set_deployment_status
+    from dhash_gha.adapters.github.client import parse_repo
+    from dhash_gha.adapters.github.deployments import set_deployment_status
 
     owner, repo = parse_repo(args.repo)
     client = _client(ctx)
@@ -162,8 +162,8 @@ def _deployment_status(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _deployment_deactivate(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.github.client import parse_repo
-    from dhash_gha.github.deployments import deactivate_deployment
+    from dhash_gha.adapters.github.client import parse_repo
+    from dhash_gha.adapters.github.deployments import deactivate_deployment
 
     owner, repo = parse_repo(args.repo)
     client = _client(ctx)

@@ -11,8 +11,8 @@ from dhash_gha.cli._index import summary
 from dhash_gha.errors import BadInput
 
 if TYPE_CHECKING:
-    from dhash_gha.clock import Clock
     from dhash_gha.context import Context
+    from dhash_gha.core.clock import Clock
 
 
 def register(subparsers: Any) -> None:
@@ -75,13 +75,13 @@ def check_duration(minutes: float | None) -> float | None:
 
 def monitor_clock(ctx: Context, scale: float) -> Clock:
     """The command's clock, or a scaled one for ``--time-scale`` other than 1."""
-    from dhash_gha.clock import ScaledClock
+    from dhash_gha.adapters.clock import ScaledClock
 
     return ctx.clock if check_time_scale(scale) == 1.0 else ScaledClock(scale)
 
 
 def _monitor(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.monitor import run_monitor
+    from dhash_gha.steps.monitor import run_monitor
 
     ws = ctx.workspace()
     clock = monitor_clock(ctx, args.time_scale)
@@ -101,7 +101,7 @@ def _monitor(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _rollout(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.rollout import rollout
+    from dhash_gha.compose.rollout import rollout
 
     ws = ctx.workspace()
     result = rollout(
@@ -117,7 +117,7 @@ def _rollout(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _rehearse(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.rehearse import rehearse
+    from dhash_gha.compose.rehearse import rehearse
 
     summary = rehearse(
         environ=ctx.environ,

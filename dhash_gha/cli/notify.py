@@ -12,8 +12,8 @@ from dhash_gha.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, BadInpu
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from dhash_gha.adapters.workspace import Workspace
     from dhash_gha.context import Context
-    from dhash_gha.workspace import Workspace
 
 NOTIFICATION_TYPES = ("test", "deploy", "rollback", "gate", "critical", "golden")
 
@@ -40,8 +40,8 @@ def _details(text: str | None) -> dict[str, Any]:
 
 def _require_known_env(ws: Workspace, env: str) -> None:
     """Refuse an unknown environment before any file is written for it."""
-    from dhash_gha.config import load_env_config
-    from dhash_gha.workspace import check_env_name
+    from dhash_gha.adapters.config import load_env_config
+    from dhash_gha.adapters.workspace import check_env_name
 
     check_env_name(env)
     if env not in ws.environments():
@@ -59,7 +59,7 @@ def _show_rendered(ctx: Context, record_path: Path) -> None:
 
 
 def notify_handler(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.notify import notify
+    from dhash_gha.adapters.channels import notify
 
     details = _details(args.details_json)
     ws = ctx.workspace()
@@ -86,7 +86,7 @@ def notify_handler(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def incident_open_handler(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.incident import open_incident
+    from dhash_gha.steps.incident import open_incident
 
     ws = ctx.workspace()
     _require_known_env(ws, args.env)
@@ -104,7 +104,7 @@ def incident_open_handler(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def incident_report_handler(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.incident import regenerate_report
+    from dhash_gha.steps.incident import regenerate_report
 
     ws = ctx.workspace()
     incident = regenerate_report(ws, args.incident_id, clock=ctx.clock, reporter=ctx.reporter)

@@ -11,9 +11,9 @@ from dhash_gha.cli._index import summary
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from dhash_gha.adapters.workspace import Workspace
     from dhash_gha.context import Context
     from dhash_gha.errors import BadInput
-    from dhash_gha.workspace import Workspace
 
 
 def register(subparsers: Any) -> None:
@@ -96,7 +96,7 @@ def _add_wait_lock(parser: argparse.ArgumentParser) -> None:
 
 def _known_environment(ctx: Context, env: str) -> Workspace:
     """The workspace, once ``env`` is known to exist (else exit 2 before any file is written)."""
-    from dhash_gha.config import validate_workspace
+    from dhash_gha.adapters.config import validate_workspace
 
     ws = ctx.workspace()
     validate_workspace(ws, env)  # raises ConfigError listing the known environments
@@ -104,8 +104,8 @@ def _known_environment(ctx: Context, env: str) -> Workspace:
 
 
 def _preflight(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.checklist import as_json, as_markdown, failed
-    from dhash_gha.preflight import run_preflight
+    from dhash_gha.core.checklist import as_json, as_markdown, failed
+    from dhash_gha.steps.preflight import run_preflight
 
     ws = _known_environment(ctx, args.env)
     ctx.reporter.attach_log(ws.log_file("preflight", args.env, ctx.clock.now()))
@@ -130,7 +130,7 @@ def _preflight(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _deploy(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.deploy import deploy
+    from dhash_gha.steps.deploy import deploy
 
     result = deploy(
         ctx.workspace(),
@@ -154,8 +154,8 @@ def _deploy(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _migrate(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.config import load_env_config
-    from dhash_gha.migrate import command_timeout, migrate
+    from dhash_gha.adapters.config import load_env_config
+    from dhash_gha.adapters.migrations import command_timeout, migrate
 
     ws = ctx.workspace()
     config = load_env_config(ws, args.env)  # an unknown environment lists the known ones
@@ -170,7 +170,7 @@ def _migrate(args: argparse.Namespace, ctx: Context) -> int:
             reporter=ctx.reporter,
         )
         return 0
-    from dhash_gha.lock import environment_lock
+    from dhash_gha.adapters.lock import environment_lock
 
     ctx.reporter.attach_log(ws.log_file("migrate", args.env, ctx.clock.now()))
     with environment_lock(
@@ -191,8 +191,8 @@ def _migrate(args: argparse.Namespace, ctx: Context) -> int:
 def _smoke(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
-    from dhash_gha.checklist import as_json, as_markdown, failed
-    from dhash_gha.smoke import append_output, run_smoke
+    from dhash_gha.core.checklist import as_json, as_markdown, failed
+    from dhash_gha.steps.smoke import append_output, run_smoke
 
     ws = _known_environment(ctx, args.env)
     output = None
@@ -246,7 +246,7 @@ def _ask(question: str) -> bool:
 def _rollback(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
-    from dhash_gha.rollback import rollback
+    from dhash_gha.steps.rollback import rollback
 
     ws = ctx.workspace()
     backup = args.backup
@@ -292,19 +292,19 @@ def _rollback(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _service(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha import supervisor
-    from dhash_gha.config import load_env_config
+    from dhash_gha.adapters import supervisor
+    from dhash_gha.adapters.config import load_env_config
 
     ws = ctx.workspace()
     config = load_env_config(ws, args.env)
     if args.action == "status":
-        from dhash_gha.envstatus import environment_status
+        from dhash_gha.steps.status import environment_status
 
         state = environment_status(ws, args.env, clock=ctx.clock)
         for line in state.lines()[:4]:
             ctx.reporter.info(line)
         return 0 if state.running else 1
-    from dhash_gha.lock import environment_lock
+    from dhash_gha.adapters.lock import environment_lock
 
     ctx.reporter.attach_log(ws.log_file("service", args.env, ctx.clock.now()))
     with environment_lock(ws, args.env, f"service {args.action}", clock=ctx.clock):
@@ -313,8 +313,8 @@ def _service(args: argparse.Namespace, ctx: Context) -> int:
                 ws, args.env, config, environ=ctx.environ, clock=ctx.clock, reporter=ctx.reporter
             )
             return 0
-        from dhash_gha.readiness import wait_healthy
-        from dhash_gha.release import read_release
+        from dhash_gha.adapters.readiness import wait_healthy
+        from dhash_gha.adapters.releases import read_release
 
         record = read_release(ws, args.env) or {}
         started = supervisor.start(

@@ -142,9 +142,9 @@ def register(subparsers: Any) -> None:
 def _premerge(args: argparse.Namespace, ctx: Context) -> int:
     from pathlib import Path
 
+    from dhash_gha.adapters.ghactions import result_for
+    from dhash_gha.compose.premerge import PremergeOptions, run_premerge
     from dhash_gha.errors import DhashError
-    from dhash_gha.ghactions import result_for
-    from dhash_gha.premerge import PremergeOptions, run_premerge
 
     ws = ctx.workspace()
     options = PremergeOptions(
@@ -171,9 +171,9 @@ def _provenance(args: argparse.Namespace, ctx: Context) -> int:
     import sys
     from pathlib import Path
 
-    from dhash_gha import provenance as prov
+    from dhash_gha.adapters.workspace import Workspace
     from dhash_gha.errors import BadInput
-    from dhash_gha.workspace import Workspace
+    from dhash_gha.steps import provenance as prov
 
     ws = ctx.workspace()
     started = ctx.clock.now()
@@ -217,7 +217,7 @@ def _provenance(args: argparse.Namespace, ctx: Context) -> int:
 
 # --- init ------------------------------------------------------------------------------------
 def _init(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha.adopt import AdoptOptions, adopt
+    from dhash_gha.steps.init import AdoptOptions, adopt
 
     ws = ctx.workspace()
     options = AdoptOptions(
@@ -248,7 +248,7 @@ def _gha_usage(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _gha_run(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha import ghactions
+    from dhash_gha.adapters import ghactions
     from dhash_gha.cli import main
     from dhash_gha.errors import BadInput
 
@@ -268,7 +268,7 @@ def _gha_run(args: argparse.Namespace, ctx: Context) -> int:
     ws = ctx.workspace()
     env = ghactions.env_from_argv(argv)
     if env is not None:
-        from dhash_gha.workspace import check_env_name
+        from dhash_gha.adapters.workspace import check_env_name
 
         check_env_name(env)
     before = ghactions.Before.snapshot(ws, env)
@@ -289,7 +289,7 @@ def _gha_run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _gha_backup_name(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha import ghactions
+    from dhash_gha.adapters import ghactions
 
     ws = ctx.workspace()
     path = ghactions.resolve_backup(ws, args.env, args.name)
@@ -301,7 +301,7 @@ def _gha_backup_name(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _gha_waves(args: argparse.Namespace, ctx: Context) -> int:
-    from dhash_gha import ghactions
+    from dhash_gha.adapters import ghactions
 
     labels = ctx.environ.get(args.labels_from_env, "") if args.labels_from_env else ""
     waves = ghactions.plan_waves(ctx.environ.get(args.hosts_from_env, ""), labels)

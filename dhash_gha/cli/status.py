@@ -39,8 +39,8 @@ def register(subparsers: Any) -> None:
 
 def _status_set(args: argparse.Namespace, ctx: Context) -> int:
     """Post a commit status; PyGithub is imported only here."""
-    from dhash_gha.github.client import GitHubClient, credentials_from_env, parse_repo
-    from dhash_gha.github.statuses import create_commit_status, validate_status
+    from dhash_gha.adapters.github.client import GitHubClient, credentials_from_env, parse_repo
+    from dhash_gha.adapters.github.statuses import create_commit_status, validate_status
 
     owner, repo = parse_repo(args.repo)
     validate_status(args.sha, args.state, args.context, args.target_url)
@@ -64,8 +64,8 @@ def _status_set(args: argparse.Namespace, ctx: Context) -> int:
 
 def _status_show(args: argparse.Namespace, ctx: Context) -> int:
     """An environment's release, process, health, latest backup, migrations and incidents."""
-    from dhash_gha.envstatus import environment_status
     from dhash_gha.errors import BadInput
+    from dhash_gha.steps.status import environment_status
 
     if not args.env:
         raise BadInput("status needs --env ENV", tip="e.g. dhash-gha status --env production")

@@ -22,7 +22,7 @@ PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 
 def _rendered_templates(tmp_path: Path) -> list[Path]:
-    from dhash_gha.adopt import render_workflow
+    from dhash_gha.steps.init import render_workflow
 
     out = []
     for template in TEMPLATES:
@@ -175,7 +175,7 @@ def test_zizmor_catches_a_dangerous_workflow(tmp_path: Path) -> None:
 def _text(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     if path.parent.name == "templates":
-        from dhash_gha.adopt import render_workflow
+        from dhash_gha.steps.init import render_workflow
 
         text = render_workflow(
             text, "acme/dhash-gha", "0123456789abcdef0123456789abcdef01234567 # v0.1.0", ("prod",)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from dhash_composite_runner import parse_output_file
 
+from dhash_gha.adapters.ghactions import check_backup_name, plan_waves, result_for, split_command
 from dhash_gha.errors import BadInput
-from dhash_gha.ghactions import check_backup_name, plan_waves, result_for, split_command
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -186,8 +186,8 @@ def test_gha_run_output_is_multiline_safe(
 
 
 def test_outputs_collected_from_the_workspace(example_workspace: Path) -> None:
-    from dhash_gha.ghactions import Before, collect_outputs
-    from dhash_gha.workspace import Workspace
+    from dhash_gha.adapters.ghactions import Before, collect_outputs
+    from dhash_gha.adapters.workspace import Workspace
 
     ws = Workspace.at(example_workspace)
     before = Before.snapshot(ws, "staging")

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from dhash_composite_runner import parse_output_file
 
-from dhash_gha.clock import FakeClock
-from dhash_gha.errors import BadInput
-from dhash_gha.premerge import (
+from dhash_gha.adapters.reporter import Reporter
+from dhash_gha.adapters.workspace import Workspace
+from dhash_gha.compose.premerge import (
     STEP_NAMES,
     PremergeOptions,
     prepare_artifacts,
     run_premerge,
     validate_log_lines,
 )
-from dhash_gha.reporter import Reporter
-from dhash_gha.workspace import Workspace
+from dhash_gha.core.clock import FakeClock
+from dhash_gha.errors import BadInput
 
 Cli = Callable[..., tuple[int, str, str]]
 

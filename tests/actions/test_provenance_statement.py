@@ -12,7 +12,7 @@ import pytest
 
 from dhash_gha import __version__
 from dhash_gha.errors import BadInput
-from dhash_gha.provenance import (
+from dhash_gha.steps.provenance import (
     LOCAL_BUILDER_ID,
     Invocation,
     Subject,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from component_service import SRC, Service, apply_migrations, flip_bits, image_with_hash
-from conftest import copy_example_workspace
+from workspaces import copy_example_workspace
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from component_service import Service, apply_migrations, encode, image_with_hash
-from conftest import copy_example_workspace
 from PIL import Image
+from workspaces import copy_example_workspace
 
 pytestmark = pytest.mark.slow
 

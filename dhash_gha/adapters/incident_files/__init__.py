@@ -1,0 +1,1 @@
+"""Incident archives on disk: ``incidents/INC-…/`` written, and its facts gathered back."""

@@ -1,0 +1,1 @@
+"""Archive rules: entry names and sizes, the manifest, exclude patterns and the checksum sidecar."""

@@ -1,0 +1,1 @@
+"""Notifications as data: what a notification is, who is paged, and how each channel renders it."""
