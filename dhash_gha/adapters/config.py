@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace, check_env_name
 from dhash_gha.errors import ConfigError
 
@@ -279,3 +281,15 @@ def secret_from_env(environ: Any, variable: str | None) -> str | None:
         return None
     value = environ.get(variable)
     return value or None
+
+
+def mask_configured_secrets(
+    config: Mapping[str, Any], environ: Mapping[str, str], reporter: Reporter
+) -> None:
+    """Mask every secret the config names (webhook URLs, signing secrets, tokens) before any
+    command's output is relayed: a build that echoes its environment must not leak them."""
+    for channel in config.get("notifications", {}).get("channels", []):
+        for key in ("url_env", "secret_env", "token_env"):
+            value = environ.get(str(channel.get(key, "")), "")
+            if value:
+                reporter.mask(value)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dhash_gha.adapters.workspace import Workspace, check_env_name
+from dhash_gha.adapters.workspace import Workspace
+from dhash_gha.core.names import backup_name_pattern, check_env_name
 from dhash_gha.errors import BadInput
 
 RESULT_BY_EXIT_CODE = {
@@ -33,8 +34,6 @@ RESULT_BY_EXIT_CODE = {
     4: "rollback-failed",
     130: "interrupted",
 }
-# backups/dhash_{env}_{YYYYmmdd_HHMMSS}[_suffix].zip or the runbook's manual .tar.gz
-_BACKUP_NAME = r"dhash_{env}_(?:manual_)?\d{{8}}_\d{{6}}(?:_[0-9A-Za-z]{{1,16}})?\.(?:zip|tar\.gz)"
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
@@ -74,8 +73,7 @@ def check_backup_name(env: str, name: str) -> str:
     name = name.strip()
     if name == "latest":
         return name
-    pattern = re.compile("^" + _BACKUP_NAME.format(env=re.escape(env)) + "$")
-    if not pattern.match(name):
+    if not backup_name_pattern(env).match(name):
         raise BadInput(
             f"backup {name!r} is not a backup name of environment '{env}'",
             tip=f"give a file name such as dhash_{env}_20260101_120000.zip (as listed by "

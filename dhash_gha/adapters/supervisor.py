@@ -368,7 +368,7 @@ def _mask_secrets(
     config: Mapping[str, Any], environ: Mapping[str, str], reporter: Reporter
 ) -> None:
     """Host commands inherit the environment: their relayed output must not show its secrets."""
-    from dhash_gha.steps.deploy import mask_configured_secrets
+    from dhash_gha.adapters.config import mask_configured_secrets
 
     mask_configured_secrets(config, environ, reporter)
 

@@ -7,54 +7,24 @@ names by hand: ask the ``Workspace``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from dhash_gha.core.clock import utc_stamp
+from dhash_gha.core.names import (
+    ENV_CONFIG,
+    ENV_NAME,
+    GATES_CONFIG,
+    LOG_KINDS,
+    backup_name,
+    check_env_name,
+    is_zip_backup,
+    pre_rollback_name,
+)
 from dhash_gha.errors import BadInput
 
-ENV_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-GATES_CONFIG = "quality-gates-config.json"
-ENV_CONFIG = "dhash.json"
-
-# Kinds of log file the tool writes; logs/{kind}_{env}_{ts}.log
-LOG_KINDS = frozenset(
-    {
-        "deploy",
-        "monitor",
-        "rollback",
-        "smoke_test",
-        "backup",
-        "migrate",
-        "preflight",
-        "notify",
-        "incident",
-        "premerge",
-        "rollout",
-        "service",
-        "gates",
-        "config",
-        "status",
-        "rehearse",
-        "provenance",
-        "deployment",
-        "protection",
-        "environment",
-        "init",
-    }
-)
-
-
-def check_env_name(env: str) -> str:
-    """An environment name is a path component: refuse anything that could escape."""
-    if not ENV_NAME.match(env):
-        raise BadInput(
-            f"invalid environment name {env!r}",
-            tip="use lower-case letters, digits, '-' or '_' (for example: production, staging)",
-        )
-    return env
+__all__ = ["ENV_CONFIG", "GATES_CONFIG", "LOG_KINDS", "Workspace", "check_env_name"]
 
 
 @dataclass(frozen=True)
@@ -166,22 +136,15 @@ class Workspace:
 
     def backup_path(self, env: str, moment: datetime, suffix: str = "") -> Path:
         """``backups/dhash_{env}_{YYYYmmdd_HHMMSS}{suffix}.zip``."""
-        return self.backups_dir / f"dhash_{check_env_name(env)}_{utc_stamp(moment)}{suffix}.zip"
+        return self.backups_dir / backup_name(env, utc_stamp(moment), suffix)
 
     def backups(self, env: str) -> list[Path]:
         """This environment's zip backups, newest first (the runbook's ``sort -r``)."""
         if not self.backups_dir.is_dir():
             return []
-        prefix = f"dhash_{check_env_name(env)}_"
-        # A timestamp follows the prefix: a letter would be another environment
-        # whose name extends this one (prod -> dhash_prod_eu_...).
+        check_env_name(env)
         found = [
-            p
-            for p in self.backups_dir.iterdir()
-            if p.name.startswith(prefix)
-            and p.name[len(prefix) : len(prefix) + 1].isdigit()
-            and p.name.endswith(".zip")
-            and p.is_file()
+            p for p in self.backups_dir.iterdir() if is_zip_backup(p.name, env) and p.is_file()
         ]
         return sorted(found, key=lambda p: p.name, reverse=True)
 
@@ -203,7 +166,7 @@ class Workspace:
         return self.root / "rollbacks"
 
     def pre_rollback_archive(self, env: str, moment: datetime) -> Path:
-        return self.rollbacks_dir / f"pre_rollback_{check_env_name(env)}_{utc_stamp(moment)}.tar.gz"
+        return self.rollbacks_dir / pre_rollback_name(env, utc_stamp(moment))
 
     # --- logs, notifications, incidents ------------------------------------------------------
     @property

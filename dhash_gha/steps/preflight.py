@@ -11,13 +11,13 @@ posted, and the URL (a secret) is never printed.
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from dhash_gha.adapters.incident_files.archive import RESOLVED_MARKER, open_incidents
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.checklist import CheckResult
@@ -25,27 +25,8 @@ from dhash_gha.core.clock import Clock, iso_utc
 from dhash_gha.errors import DhashError
 
 CHECKS = ("config", "release-health", "incidents", "maintenance", "disk", "backup", "webhooks")
-RESOLVED_MARKER = "RESOLVED"
 LOG_HEADROOM_BYTES = 64 * 1024 * 1024
 _WEBHOOK_CHANNELS = ("slack", "webhook")
-
-
-def open_incidents(ws: Workspace, env: str) -> list[str]:
-    """Ids of incidents without a RESOLVED marker that concern ``env`` (or do not say)."""
-    if not ws.incidents_dir.is_dir():
-        return []
-    found = []
-    for folder in sorted(ws.incidents_dir.glob("INC-*")):
-        if not folder.is_dir() or (folder / RESOLVED_MARKER).exists():
-            continue
-        try:
-            meta = json.loads((folder / "incident.json").read_text(encoding="utf-8"))
-            if isinstance(meta, dict) and meta.get("environment") not in (None, env):
-                continue
-        except (OSError, ValueError):
-            pass
-        found.append(folder.name)
-    return found
 
 
 def tree_bytes(ws: Workspace, tops: list[str]) -> int:

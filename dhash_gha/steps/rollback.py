@@ -14,7 +14,6 @@ the crash left, which restore guarantees is the old or the new one.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from dhash_gha.adapters.releases import relative
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock, iso_utc
+from dhash_gha.core.names import backup_name_pattern, pre_rollback_pattern
 from dhash_gha.errors import BadInput, CheckFailed, DhashError, RollbackFailed
 
 
@@ -55,15 +55,6 @@ def log_to(reporter: Reporter, path: Path) -> Iterator[Path]:
 
 
 # --- choosing the backup (pure checks on names and paths) -----------------------------------
-def backup_name_pattern(env: str) -> re.Pattern[str]:
-    return re.compile(rf"^dhash_{re.escape(env)}_[A-Za-z0-9_.-]+\.(zip|tar\.gz)$")
-
-
-def pre_rollback_pattern(env: str) -> re.Pattern[str]:
-    """The state a rollback archived first: restoring it undoes that rollback."""
-    return re.compile(rf"^pre_rollback_{re.escape(env)}_[0-9_]+\.tar\.gz$")
-
-
 def resolve_backup(ws: Workspace, env: str, value: str | Path) -> Path:
     """``latest``, this environment's backup inside backups/, or its pre-rollback archive."""
     if str(value) == "latest":

@@ -101,9 +101,9 @@ def environment_status(ws: Workspace, env: str, *, clock: Clock) -> EnvironmentS
     from dhash_gha.adapters import supervisor
     from dhash_gha.adapters.config import load_env_config
     from dhash_gha.adapters.health import probe
+    from dhash_gha.adapters.incident_files.archive import open_incidents
     from dhash_gha.adapters.migrations import current_version
     from dhash_gha.adapters.releases import read_release
-    from dhash_gha.steps.preflight import open_incidents
 
     config = load_env_config(ws, env)
     record = read_release(ws, env) or {}

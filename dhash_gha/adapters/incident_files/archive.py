@@ -24,6 +24,9 @@ from dhash_gha.core.clock import Clock, iso_utc
 from dhash_gha.core.incident.evidence import log_kind, parse_time
 from dhash_gha.errors import BadInput, CheckFailed
 
+# An incident folder holding this file is closed: it no longer blocks deploys.
+RESOLVED_MARKER = "RESOLVED"
+
 INCIDENT_ID = re.compile(r"^INC-\d{8}-\d{6}$")
 META = "incident.json"
 REPORT = "report.md"
@@ -190,3 +193,21 @@ def read_meta(path: Path) -> dict[str, Any]:
     if parse_time(str(data.get("opened_at", ""))) is None:
         raise BadInput(f"{path / META} has no valid 'opened_at'", tip="restore incident.json")
     return data
+
+
+def open_incidents(ws: Workspace, env: str) -> list[str]:
+    """Ids of incidents without a RESOLVED marker that concern ``env`` (or do not say)."""
+    if not ws.incidents_dir.is_dir():
+        return []
+    found = []
+    for folder in sorted(ws.incidents_dir.glob("INC-*")):
+        if not folder.is_dir() or (folder / RESOLVED_MARKER).exists():
+            continue
+        try:
+            meta = json.loads((folder / "incident.json").read_text(encoding="utf-8"))
+            if isinstance(meta, dict) and meta.get("environment") not in (None, env):
+                continue
+        except (OSError, ValueError):
+            pass
+        found.append(folder.name)
+    return found

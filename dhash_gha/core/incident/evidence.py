@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dhash_gha.adapters.workspace import LOG_KINDS
 from dhash_gha.core.gates.sample import parse_logfmt
+from dhash_gha.core.names import LOG_KINDS
 
 # Keys that say how an action ended, in the order they are worth showing.
 OUTCOME_KEYS = (

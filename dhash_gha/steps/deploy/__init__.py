@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from dhash_gha.adapters.config import mask_configured_secrets
 from dhash_gha.adapters.releases import relative
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
@@ -46,18 +47,6 @@ def git_commit(ws: Workspace, environ: Mapping[str, str]) -> str | None:
     from dhash_gha.adapters.gitinfo import git_commit as read_head
 
     return read_head(ws.root)
-
-
-def mask_configured_secrets(
-    config: Mapping[str, Any], environ: Mapping[str, str], reporter: Reporter
-) -> None:
-    """Mask every secret the config names (webhook URLs, signing secrets, tokens) before any
-    command's output is relayed: a build that echoes its environment must not leak them."""
-    for channel in config.get("notifications", {}).get("channels", []):
-        for key in ("url_env", "secret_env", "token_env"):
-            value = environ.get(str(channel.get(key, "")), "")
-            if value:
-                reporter.mask(value)
 
 
 def check_skips(skips: Sequence[str]) -> None:
