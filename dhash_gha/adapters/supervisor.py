@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dhash_gha.adapters.config import mask_configured_secrets
 from dhash_gha.adapters.procs import expand, kill_group, program_argv, run_command
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
@@ -368,7 +369,6 @@ def _mask_secrets(
     config: Mapping[str, Any], environ: Mapping[str, str], reporter: Reporter
 ) -> None:
     """Host commands inherit the environment: their relayed output must not show its secrets."""
-    from dhash_gha.adapters.config import mask_configured_secrets
 
     mask_configured_secrets(config, environ, reporter)
 

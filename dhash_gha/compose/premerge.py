@@ -22,11 +22,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dhash_gha.adapters.archive import create_backup, verify_backup
+from dhash_gha.adapters.config import load_gates_config, validate_workspace
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.scratch import copy_workspace
 from dhash_gha.adapters.workspace import Workspace
+from dhash_gha.cli import main
 from dhash_gha.core.clock import Clock
+from dhash_gha.core.gates.sample import parse_logfmt
+from dhash_gha.core.gates.schedule import Schedule
+from dhash_gha.core.gates.spec import load_gate_specs
 from dhash_gha.errors import BadInput, DhashError
+from dhash_gha.steps import provenance as prov
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
 _ICON = {PASS: "✅", FAIL: "❌", SKIPPED: "⏭️"}
@@ -102,7 +109,6 @@ CliRunner = Callable[[Sequence[str], Mapping[str, str], Path], int]
 
 def run_cli_to_log(argv: Sequence[str], environ: Mapping[str, str], log: Path) -> int:
     """Run ``dhash-gha argv`` in this process; stdout and stderr go to ``log``."""
-    from dhash_gha.cli import main
 
     buffer = io.StringIO()
     quiet_env = {k: v for k, v in environ.items() if k not in ("GITHUB_OUTPUT",)}
@@ -156,7 +162,6 @@ def _first_problem(log: Path) -> str:
 
 # --- steps -------------------------------------------------------------------------------------
 def _step_config(run: _Run) -> tuple[str, str | None]:
-    from dhash_gha.adapters.config import validate_workspace
 
     issues = validate_workspace(run.ws, None)
     log = run.artifacts / "config_validation.log"
@@ -167,9 +172,6 @@ def _step_config(run: _Run) -> tuple[str, str | None]:
 
 
 def _step_gates(run: _Run) -> tuple[str, str | None]:
-    from dhash_gha.adapters.config import load_gates_config
-    from dhash_gha.core.gates.schedule import Schedule
-    from dhash_gha.core.gates.spec import load_gate_specs
 
     section = load_gates_config(run.ws, run.env)
     gates = load_gate_specs(section)
@@ -180,7 +182,6 @@ def _step_gates(run: _Run) -> tuple[str, str | None]:
 
 
 def _step_backup(run: _Run) -> tuple[str, str | None]:
-    from dhash_gha.adapters.archive import create_backup, verify_backup
 
     result = create_backup(run.ws, run.env, clock=run.clock, reporter=run.reporter)
     verify_backup(result.path)
@@ -226,7 +227,6 @@ def validate_log_lines(service_lines: Sequence[str], tool_lines: Sequence[str]) 
             problems.append(f"service log line {number} has no level: {line[:80]!r}")
     if service_lines and not any("hash_time=" in line for line in service_lines):
         problems.append("no 'hash_time=' line in the service log (grep hash_time finds nothing)")
-    from dhash_gha.core.gates.sample import parse_logfmt
 
     for number, line in enumerate(tool_lines, 1):
         if not line.strip():
@@ -390,8 +390,6 @@ def _stop_component(run: _Run) -> None:
 
 def _provenance(run: _Run, started_at: object) -> StepResult:
     from datetime import datetime
-
-    from dhash_gha.steps import provenance as prov
 
     assert isinstance(started_at, datetime)
     try:

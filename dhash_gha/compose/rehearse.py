@@ -31,12 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from dhash_gha.adapters import supervisor
 from dhash_gha.adapters.clock import ScaledClock, SystemClock
+from dhash_gha.adapters.config import load_env_config
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.scratch import copy_example
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock
 from dhash_gha.core.gates.spec import UNIT_SYMBOLS, format_number
+from dhash_gha.steps.deploy import deploy
+from dhash_gha.steps.monitor import MonitorRolledBack, run_monitor
+from dhash_gha.steps.smoke import run_smoke
 
 ENV = "production"
 BAD_FAULTS = {"extraction_failure_ratio": 0.5}
@@ -81,7 +86,6 @@ class LoadGenerator:
     """The component's own load generator (``python -m dhash_app load``) as a child process."""
 
     def __init__(self, ws: Workspace, env: str, environ: Mapping[str, str]) -> None:
-        from dhash_gha.adapters.config import load_env_config
 
         port = load_env_config(ws, env)["component"]["port"]
         self.output_path = ws.component_output(env).with_name("load_output.log")
@@ -174,9 +178,6 @@ class RehearsalRun:
         return ScaledClock(self.time_scale) if self.time_scale != 1.0 else self.clock
 
     def execute(self, target: Path) -> None:
-        from dhash_gha.steps.deploy import deploy
-        from dhash_gha.steps.monitor import MonitorRolledBack, run_monitor
-        from dhash_gha.steps.smoke import run_smoke
 
         ws = self.ws = copy_example(target)
         self.result.workspace = ws.root
@@ -245,9 +246,6 @@ class RehearsalRun:
         if self.load is not None:
             self.load.stop()
         if self.ws is not None:
-            from dhash_gha.adapters import supervisor
-            from dhash_gha.adapters.config import load_env_config
-
             try:
                 config = load_env_config(self.ws, ENV)
                 supervisor.stop(self.ws, ENV, config, environ=self.environ, clock=self.clock,

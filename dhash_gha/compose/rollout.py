@@ -21,11 +21,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dhash_gha.adapters.config import load_env_config, load_gates_config
+from dhash_gha.adapters.lock import environment_lock
+from dhash_gha.adapters.migrations import migrate
+from dhash_gha.adapters.monitoring.poll_log import MonitorLog
+from dhash_gha.adapters.releases import read_release
 from dhash_gha.adapters.reporter import Reporter
+from dhash_gha.adapters.sources.factory import build_sources
+from dhash_gha.adapters.sources.interface import collect_sample
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock, iso_utc
 from dhash_gha.core.gates.sample import HEALTH_OK, Sample
+from dhash_gha.core.gates.spec import load_gate_specs
 from dhash_gha.errors import RollbackFailed, RollbackPerformed
+from dhash_gha.steps.deploy import deploy
+from dhash_gha.steps.monitor import MonitorRolledBack, run_monitor
+from dhash_gha.steps.monitor.responses import MonitorActions, Responder
+from dhash_gha.steps.smoke import run_smoke
 
 
 @dataclass
@@ -40,7 +52,6 @@ class RolloutResult:
 
 def take_baseline(sources: Any, reporter: Reporter) -> Sample | None:
     """One sample of the running release before the deploy, for ``baseline: relative`` gates."""
-    from dhash_gha.adapters.sources.interface import collect_sample
 
     sample = collect_sample(sources, at=0.0)
     if sample.get(HEALTH_OK) != 1.0:
@@ -69,9 +80,6 @@ def rollout(
     ``monitor_clock`` compresses only the monitoring schedule (``--time-scale``);
     deploy, smoke tests and rollbacks keep ``clock``.
     """
-    from dhash_gha.adapters.config import load_env_config, load_gates_config
-    from dhash_gha.adapters.sources.factory import build_sources
-    from dhash_gha.core.gates.spec import load_gate_specs
 
     env_config = load_env_config(ws, env)
     section = load_gates_config(ws, env)
@@ -117,7 +125,6 @@ def _deploy(
     result: RolloutResult,
     step: Any,
 ) -> None:
-    from dhash_gha.steps.deploy import deploy
 
     with reporter.group(f"rollout {env}: backup and deploy"):
         try:
@@ -134,8 +141,6 @@ def _deploy(
 
 
 def _migrate(ws: Workspace, env: str, clock: Clock, reporter: Reporter, step: Any) -> None:
-    from dhash_gha.adapters.lock import environment_lock
-    from dhash_gha.adapters.migrations import migrate
 
     with (
         reporter.group(f"rollout {env}: migrations"),
@@ -155,7 +160,6 @@ def _smoke_or_roll_back(
     step: Any,
     actions: Any,
 ) -> None:
-    from dhash_gha.steps.smoke import run_smoke
 
     with reporter.group(f"rollout {env}: post-deploy smoke tests"):
         result.smoke = run_smoke(ws, env, post_rollback=False, clock=clock, reporter=reporter)
@@ -191,9 +195,6 @@ def _responder(
     result: RolloutResult,
     actions: Any,
 ) -> Any:
-    from dhash_gha.adapters.monitoring.poll_log import MonitorLog
-    from dhash_gha.adapters.releases import read_release
-    from dhash_gha.steps.monitor.responses import MonitorActions, Responder
 
     log_path = reporter.log_path or ws.log_file("rollout", env, clock.now())
     return Responder(
@@ -212,7 +213,6 @@ def _responder(
 def _post_rollback_smoke(
     ws: Workspace, env: str, clock: Clock, reporter: Reporter, step: Any
 ) -> None:
-    from dhash_gha.steps.smoke import run_smoke
 
     with reporter.group(f"rollout {env}: post-rollback smoke tests"):
         checks = run_smoke(ws, env, post_rollback=True, clock=clock, reporter=reporter)
@@ -242,7 +242,6 @@ def _monitor(
     duration_minutes: float | None,
     baseline: Sample | None,
 ) -> None:
-    from dhash_gha.steps.monitor import MonitorRolledBack, run_monitor
 
     with reporter.group(f"rollout {env}: monitoring"):
         try:

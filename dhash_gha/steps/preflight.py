@@ -17,7 +17,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from dhash_gha.adapters import supervisor
+from dhash_gha.adapters.archive import verify_backup
+from dhash_gha.adapters.config import load_env_config
+from dhash_gha.adapters.health import probe
 from dhash_gha.adapters.incident_files.archive import RESOLVED_MARKER, open_incidents
+from dhash_gha.adapters.releases import read_release
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.checklist import CheckResult
@@ -93,7 +98,6 @@ def check_backup(ws: Workspace, env: str) -> CheckResult:
     backups = ws.backups(env)
     if not backups:
         return CheckResult("backup", True, "no backup yet (first deploy): deploy will make one")
-    from dhash_gha.adapters.archive import verify_backup
 
     latest = backups[0]
     name = latest.relative_to(ws.root).as_posix()
@@ -169,9 +173,6 @@ def check_webhooks(
 def check_release_health(
     ws: Workspace, env: str, config: Mapping[str, Any], clock: Clock
 ) -> CheckResult:
-    from dhash_gha.adapters import supervisor
-    from dhash_gha.adapters.health import probe
-    from dhash_gha.adapters.releases import read_release
 
     record = read_release(ws, env)
     if record is None:
@@ -201,7 +202,6 @@ def run_preflight(
     ws: Workspace, env: str, *, environ: Mapping[str, str], clock: Clock, reporter: Reporter
 ) -> list[CheckResult]:
     """Run every check; a check that crashes is a ❌ naming the error, never an exception."""
-    from dhash_gha.adapters.config import load_env_config
 
     results: list[CheckResult] = []
     try:

@@ -22,6 +22,7 @@ from typing import Any
 from dhash_gha import __version__
 from dhash_gha.adapters import atomic
 from dhash_gha.adapters.digest import file_sha256
+from dhash_gha.adapters.gitinfo import git_commit as checkout_commit
 from dhash_gha.core.clock import iso_utc
 from dhash_gha.errors import BadInput
 
@@ -226,7 +227,6 @@ def tool_versions(ffmpeg: str | None) -> dict[str, str]:
 
 def git_commit(root: Path, environ: Mapping[str, str]) -> str | None:
     """GITHUB_SHA on Actions, else the commit the workspace's checkout is at, else None."""
-    from dhash_gha.adapters.gitinfo import git_commit as checkout_commit
 
     return environ.get("GITHUB_SHA", "").strip() or checkout_commit(root)
 

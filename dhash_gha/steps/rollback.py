@@ -21,7 +21,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from dhash_gha.adapters.releases import relative
+from dhash_gha.adapters import supervisor
+from dhash_gha.adapters.archive import read_manifest, restore_backup, verify_backup
+from dhash_gha.adapters.archive.restore import finish_interrupted_restore
+from dhash_gha.adapters.archive.verify import sidecar_digest
+from dhash_gha.adapters.channels.pager import page
+from dhash_gha.adapters.config import load_env_config
+from dhash_gha.adapters.digest import file_sha256
+from dhash_gha.adapters.lock import environment_lock
+from dhash_gha.adapters.migrations import (
+    IrreversibleMigration,
+    command_timeout,
+    current_version,
+    migrate_to,
+)
+from dhash_gha.adapters.readiness import wait_healthy
+from dhash_gha.adapters.releases import append_history, read_history, read_release, relative
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock, iso_utc
@@ -136,12 +151,8 @@ def rollback(
     ``release_id`` names the release being rolled back (default: the current record's);
     ``lock_held`` is for a caller (deploy) that already holds the environment lock.
     """
-    from dhash_gha.adapters.config import load_env_config
-    from dhash_gha.adapters.releases import read_history, read_release
 
     if not (lock_held or dry_run):  # an interrupted swap may have config/ itself moved out
-        from dhash_gha.adapters.archive.restore import finish_interrupted_restore
-
         finish_interrupted_restore(ws, clock=clock, reporter=reporter, lock_wait=lock_wait)
     config = load_env_config(ws, env)
     source = resolve_backup(ws, env, backup)
@@ -181,7 +192,6 @@ def rollback(
     run.check_migration_plan(target)
     if dry_run:
         return run.dry_run(config, target)
-    from dhash_gha.adapters.lock import environment_lock
 
     with log_to(reporter, ws.log_file("rollback", env, clock.now())):
         reporter.event(
@@ -225,7 +235,6 @@ class _Rollback:
 
     def verify(self) -> dict[str, Any] | None:
         """The backup's manifest once it verifies (None for an unverified manual tar.gz)."""
-        from dhash_gha.adapters.archive import read_manifest, verify_backup
 
         tar = self.source.name.endswith(".tar.gz")
         if tar and not Workspace.sidecar(self.source).exists():
@@ -260,9 +269,6 @@ class _Rollback:
     def verify_pre_rollback_archive(self) -> dict[str, Any]:
         """A tar.gz with a sidecar (a pre-rollback archive): its checksum, and the migration
         version it ran with, which the rollback that wrote it recorded in the history."""
-        from dhash_gha.adapters.archive.verify import sidecar_digest
-        from dhash_gha.adapters.digest import file_sha256
-        from dhash_gha.adapters.releases import read_history
 
         if file_sha256(self.source) != sidecar_digest(self.source):
             raise CheckFailed(
@@ -283,7 +289,6 @@ class _Rollback:
 
     def check_migration_plan(self, target: Any) -> None:
         """Refuse (and page) before touching anything when the data cannot go back."""
-        from dhash_gha.adapters.migrations import IrreversibleMigration, migrate_to
 
         if not isinstance(target, str):
             return
@@ -306,8 +311,6 @@ class _Rollback:
             raise
 
     def dry_run(self, config: Mapping[str, Any], target: Any) -> RollbackResult:
-        from dhash_gha.adapters import supervisor
-        from dhash_gha.adapters.migrations import current_version
 
         ws, env = self.ws, self.env
         process = supervisor.status(ws, env, config, clock=self.clock)
@@ -333,12 +336,6 @@ class _Rollback:
 
     # --- the change --------------------------------------------------------------------------
     def perform(self, config: Mapping[str, Any], target: Any) -> RollbackResult:
-        from dhash_gha.adapters import supervisor
-        from dhash_gha.adapters.archive import restore_backup
-        from dhash_gha.adapters.config import load_env_config
-        from dhash_gha.adapters.migrations import command_timeout, current_version, migrate_to
-        from dhash_gha.adapters.readiness import wait_healthy
-        from dhash_gha.adapters.releases import read_release
 
         ws, env, clock, reporter, result = self.ws, self.env, self.clock, self.reporter, self.result
         step = "stop"
@@ -419,7 +416,6 @@ class _Rollback:
 
     # --- telling ------------------------------------------------------------------------------
     def page(self, kind: str, message: str) -> None:
-        from dhash_gha.adapters.channels.pager import page
 
         details = {
             "release": self.result.from_release or "",
@@ -438,7 +434,6 @@ class _Rollback:
         )
 
     def record(self, *, ok: bool, error: str = "") -> None:
-        from dhash_gha.adapters.releases import append_history
 
         result, ws = self.result, self.ws
         archive = result.pre_rollback_archive

@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dhash_gha.adapters import supervisor
+from dhash_gha.adapters.archive import verify_backup
+from dhash_gha.adapters.config import load_env_config
+from dhash_gha.adapters.readiness import wait_healthy
 from dhash_gha.adapters.reporter import Reporter
+from dhash_gha.adapters.supervisor import component_cwd
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.checklist import CheckResult
 from dhash_gha.core.clock import Clock, iso_utc
@@ -85,7 +90,6 @@ def check_metrics(config: Mapping[str, Any]) -> CheckResult:
 def check_health(
     config: Mapping[str, Any], *, consecutive: int, clock: Clock, reporter: Reporter
 ) -> CheckResult:
-    from dhash_gha.adapters.readiness import wait_healthy
 
     # A smoke test reports the state it finds: allow just enough time for the N probes.
     interval = float(config["health"].get("interval_seconds", 1.0))
@@ -110,7 +114,6 @@ def base_url(health_url: str) -> str:
 
 
 def check_golden(ws: Workspace, env: str, config: Mapping[str, Any]) -> CheckResult:
-    from dhash_gha.adapters.supervisor import component_cwd
 
     golden_dir = ws.root / "golden"
     if not (golden_dir / "expected.json").is_file():
@@ -191,7 +194,6 @@ def golden_failure(payload: Any) -> str | None:
 
 
 def check_backup(ws: Workspace, env: str) -> CheckResult:
-    from dhash_gha.adapters.archive import verify_backup
 
     backups = ws.backups(env)
     if not backups:
@@ -240,8 +242,6 @@ def run_smoke(
     golden: Callable[[Workspace, str, Mapping[str, Any]], CheckResult] = check_golden,
 ) -> list[CheckResult]:
     """Every check, in order; each stamped with the time it finished."""
-    from dhash_gha.adapters import supervisor
-    from dhash_gha.adapters.config import load_env_config
 
     results: list[CheckResult] = []
 

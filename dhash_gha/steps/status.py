@@ -7,6 +7,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from dhash_gha.adapters import supervisor
+from dhash_gha.adapters.config import load_env_config
+from dhash_gha.adapters.health import probe
+from dhash_gha.adapters.incident_files.archive import open_incidents
+from dhash_gha.adapters.migrations import current_version
+from dhash_gha.adapters.releases import read_release
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock
 
@@ -98,12 +104,6 @@ def _monitor_lock_held(state_path: Path) -> bool:
 
 
 def environment_status(ws: Workspace, env: str, *, clock: Clock) -> EnvironmentStatus:
-    from dhash_gha.adapters import supervisor
-    from dhash_gha.adapters.config import load_env_config
-    from dhash_gha.adapters.health import probe
-    from dhash_gha.adapters.incident_files.archive import open_incidents
-    from dhash_gha.adapters.migrations import current_version
-    from dhash_gha.adapters.releases import read_release
 
     config = load_env_config(ws, env)
     record = read_release(ws, env) or {}

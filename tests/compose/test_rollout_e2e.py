@@ -99,6 +99,7 @@ def test_failed_post_deploy_smoke_rolls_back_before_monitoring(
     workspace: Path, run_cli: RunCli, clean_environ: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
+    import dhash_gha.compose.rollout
     import dhash_gha.steps.smoke
     from dhash_gha.core.checklist import CheckResult
 
@@ -116,7 +117,7 @@ def test_failed_post_deploy_smoke_rolls_back_before_monitoring(
                            "--no-monitor", environ=clean_environ)  # fmt: skip
     assert code == 0, err  # a good release runs; the next one fails its smoke tests
     good = read_release(ws, "production")
-    monkeypatch.setattr(dhash_gha.steps.smoke, "run_smoke", smoke)
+    monkeypatch.setattr(dhash_gha.compose.rollout, "run_smoke", smoke)
     code, _, err = run_cli("--root", str(workspace), "rollout", "--env", "production",
                            "--time-scale", "600", "--duration", "1", environ=clean_environ)  # fmt: skip
     assert code == 3, err
@@ -136,13 +137,13 @@ def test_failed_post_deploy_smoke_rolls_back_before_monitoring(
 def test_failing_post_rollback_smoke_is_rollback_failed(
     example_workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dhash_gha.steps.smoke
+    import dhash_gha.compose.rollout
     from dhash_gha.compose.rollout import _post_rollback_smoke
     from dhash_gha.core.checklist import CheckResult
     from dhash_gha.errors import RollbackFailed
 
     monkeypatch.setattr(
-        dhash_gha.steps.smoke, "run_smoke",
+        dhash_gha.compose.rollout, "run_smoke",
         lambda *a, **k: [CheckResult("health", False, "HTTP 503", "look at the service log")],
     )  # fmt: skip
     steps: list[tuple[str, str]] = []

@@ -1,6 +1,6 @@
 """A fake GitHub REST API on 127.0.0.1 built from GitHub's own OpenAPI shapes.
 
-Routes by method and path template from ``shared/github-api/index.json``
+Routes by method and path template from ``tests/support/github_api/index.json``
 (``{path}`` spans slashes, other parameters are one segment), validates every
 JSON request body against the operation's request schema (OpenAPI ``nullable``
 translated to JSON Schema) and answers 422 ``validation-error`` when it fails,
@@ -32,12 +32,11 @@ DOCS = "https://docs.github.com/rest"
 
 
 def shapes_dir() -> Path | None:
-    """``shared/github-api`` beside the repository checkout, or $DHASH_GITHUB_API_SHAPES."""
+    """The GitHub API shapes vendored in tests/support/github_api (or $DHASH_GITHUB_API_SHAPES)."""
     candidates = []
     if os.environ.get(SHAPES_ENV):
         candidates.append(Path(os.environ[SHAPES_ENV]))
-    repo = Path(__file__).resolve().parents[2]
-    candidates.append(repo / ".." / "shared" / "github-api")
+    candidates.append(Path(__file__).resolve().parent / "github_api")
     for candidate in candidates:
         if (candidate / "index.json").is_file():
             return candidate.resolve()

@@ -28,6 +28,11 @@ from dhash_gha.adapters.archive.publish import (
     temp_beside,
     write_atomic,
 )
+from dhash_gha.adapters.archive.restore import (
+    RESTORE_LOCK_WAIT,
+    refuse_if_restore_pending,
+    restore_lock,
+)
 from dhash_gha.adapters.archive.settings import BackupSettings, load_settings
 from dhash_gha.adapters.archive.tree import Tree, scan
 from dhash_gha.adapters.archive.zipwrite import DEFLATED, ZipWriter
@@ -159,11 +164,6 @@ def create_backup(
     Under the workspace's restore lock, and never while an interrupted restore is
     pending: a backup of a half-swapped tree would verify and look valid.
     """
-    from dhash_gha.adapters.archive.restore import (
-        RESTORE_LOCK_WAIT,
-        refuse_if_restore_pending,
-        restore_lock,
-    )
 
     with restore_lock(ws, reporter, RESTORE_LOCK_WAIT):
         refuse_if_restore_pending(ws, "back up")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dhash_gha.adapters.archive.verify import sidecar_digest
 from dhash_gha.adapters.digest import file_sha256
+from dhash_gha.adapters.releases import read_release
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.errors import BadInput, DhashError
 
@@ -75,7 +76,6 @@ def latest_backup(ws: Workspace, env: str, *, verified: bool = True) -> Path | N
 
 def _release_backup(ws: Workspace, env: str) -> str | None:
     """The pre-deploy backup the current release record names, if any."""
-    from dhash_gha.adapters.releases import read_release
 
     record = read_release(ws, env)
     value = record.get("pre_deploy_backup") if record else None

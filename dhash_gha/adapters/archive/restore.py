@@ -48,6 +48,7 @@ from dhash_gha.adapters.archive.swap import (
 )
 from dhash_gha.adapters.archive.verify import check_path, sidecar_digest
 from dhash_gha.adapters.digest import file_sha256
+from dhash_gha.adapters.lock import environment_lock
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock
@@ -167,7 +168,6 @@ def finish_interrupted_restore(
     """
     if not ws.restore_journal.exists():
         return False
-    from dhash_gha.adapters.lock import environment_lock
 
     journal = Journal.load(ws.restore_journal)
     with (

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dhash_gha.adapters.channels import notify
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock, iso_utc, utc_stamp
@@ -56,7 +57,6 @@ def page(
     details: Mapping[str, Any] | None = None,
 ) -> Path | None:
     """Notify ``kind`` (deploy, rollback, critical …); returns the audit record's path."""
-    from dhash_gha.adapters.channels import notify
 
     try:
         record = notify(

@@ -20,13 +20,37 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from dhash_gha.adapters.config import mask_configured_secrets
-from dhash_gha.adapters.releases import relative
+from dhash_gha.adapters import supervisor
+from dhash_gha.adapters.archive import create_backup, verify_backup
+from dhash_gha.adapters.archive.restore import refuse_if_restore_pending
+from dhash_gha.adapters.channels.pager import page
+from dhash_gha.adapters.config import load_env_config, load_gates_config, mask_configured_secrets
+from dhash_gha.adapters.gitinfo import git_commit as read_head
+from dhash_gha.adapters.lock import environment_lock
+from dhash_gha.adapters.migrations import command_timeout, current_version, migrate
+from dhash_gha.adapters.procs import expand, run_command
+from dhash_gha.adapters.readiness import wait_healthy
+from dhash_gha.adapters.releases import (
+    append_history,
+    config_digest,
+    read_history,
+    read_release,
+    relative,
+    release_snapshot,
+    release_tops,
+    tree_digest,
+    write_release,
+)
 from dhash_gha.adapters.reporter import Reporter
+from dhash_gha.adapters.supervisor import component_cwd, placeholders
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock, iso_utc, utc_stamp
+from dhash_gha.core.gates.spec import load_gate_specs
 from dhash_gha.errors import BadInput, CheckFailed, DhashError, RollbackPerformed
-from dhash_gha.steps.deploy.plan import BackupChoice, choose_pre_deploy_backup
+from dhash_gha.steps.deploy.plan import BackupChoice, choose_pre_deploy_backup, plan_steps
+from dhash_gha.steps.monitor import run_monitor
+from dhash_gha.steps.preflight import CHECKS, run_preflight
+from dhash_gha.steps.rollback import log_to, rollback
 
 
 @dataclass
@@ -44,13 +68,13 @@ def git_commit(ws: Workspace, environ: Mapping[str, str]) -> str | None:
     for variable in ("DHASH_GIT_COMMIT", "GITHUB_SHA"):
         if environ.get(variable):
             return environ[variable]
-    from dhash_gha.adapters.gitinfo import git_commit as read_head
+    pass  # HOISTED
 
     return read_head(ws.root)
 
 
 def check_skips(skips: Sequence[str]) -> None:
-    from dhash_gha.steps.preflight import CHECKS
+    pass  # HOISTED
 
     unknown = [s for s in skips if s not in CHECKS]
     if unknown:
@@ -73,23 +97,17 @@ def deploy(
     skip_preflight: Sequence[str] = (),
     lock_wait: float = 0.0,
 ) -> DeployResult:
-    from dhash_gha.adapters.config import load_env_config
-    from dhash_gha.adapters.releases import (
-        read_history,
-        read_release,
-        release_snapshot,
-        release_tops,
-        tree_digest,
-    )
+    pass  # HOISTED
+    pass  # HOISTED
 
     check_skips(skip_preflight)
-    from dhash_gha.adapters.archive.restore import refuse_if_restore_pending
+    pass  # HOISTED
 
     refuse_if_restore_pending(ws, "deploy")
     config = load_env_config(ws, env)
     if not no_monitor:  # a release that cannot be monitored must not go live unguarded
-        from dhash_gha.adapters.config import load_gates_config
-        from dhash_gha.core.gates.spec import load_gate_specs
+        pass  # HOISTED
+        pass  # HOISTED
 
         load_gate_specs(load_gates_config(ws, env))
     running = read_release(ws, env)
@@ -126,8 +144,8 @@ def deploy(
         return run.show_plan(
             choice, no_backup=no_backup, no_monitor=no_monitor, skips=skip_preflight
         )
-    from dhash_gha.adapters.lock import environment_lock
-    from dhash_gha.steps.rollback import log_to
+    pass  # HOISTED
+    pass  # HOISTED
 
     with (
         environment_lock(ws, env, "deploy", clock=clock, wait_seconds=lock_wait, reporter=reporter),
@@ -173,7 +191,7 @@ class _Deploy:
 
     # --- before the running release is touched ----------------------------------------------
     def preflight(self, skips: Sequence[str]) -> None:
-        from dhash_gha.steps.preflight import run_preflight
+        pass  # HOISTED
 
         reporter = self.reporter
         with reporter.group(f"preflight: {self.env}"):
@@ -201,7 +219,7 @@ class _Deploy:
         reporter = self.reporter
         reporter.info(f"pre-deploy backup: {choice.why}", event="pre_deploy_backup")
         if choice.create:
-            from dhash_gha.adapters.archive import create_backup
+            pass  # HOISTED
 
             made = create_backup(self.ws, self.env, clock=self.clock, reporter=reporter)
             self.result.pre_deploy_backup = relative(self.ws, made.path)
@@ -211,16 +229,16 @@ class _Deploy:
         elif choice.reuse is None:
             reporter.warning("no pre-deploy backup: a failed release cannot be rolled back")
         else:
-            from dhash_gha.adapters.archive import verify_backup
+            pass  # HOISTED
 
             verify_backup(self.ws.root / choice.reuse)
             reporter.info(f"pre-deploy backup {choice.reuse} verifies")
             self.result.pre_deploy_backup = choice.reuse
 
     def build(self) -> None:
-        from dhash_gha.adapters.migrations import command_timeout
-        from dhash_gha.adapters.procs import expand, run_command
-        from dhash_gha.adapters.supervisor import component_cwd, placeholders
+        pass  # HOISTED
+        pass  # HOISTED
+        pass  # HOISTED
 
         mask_configured_secrets(self.config, self.environ, self.reporter)
         values = placeholders(self.ws, self.env, self.config)
@@ -242,7 +260,7 @@ class _Deploy:
 
     def record_refusal(self, stage: str, error: str) -> None:
         """History line for a deploy that stopped before touching the running release."""
-        from dhash_gha.adapters.releases import append_history
+        pass  # HOISTED
 
         append_history(
             self.ws,
@@ -261,7 +279,7 @@ class _Deploy:
 
     def record_interruption(self) -> None:
         """History line and the way out for a deploy interrupted after the old component stopped."""
-        from dhash_gha.adapters.releases import append_history
+        pass  # HOISTED
 
         ws, env, result = self.ws, self.env, self.result
         append_history(
@@ -294,9 +312,9 @@ class _Deploy:
     # --- the switch ------------------------------------------------------------------------
     def switch(self) -> None:
         """Stop the old component, migrate, start the new one and wait for it to be healthy."""
-        from dhash_gha.adapters import supervisor
-        from dhash_gha.adapters.migrations import command_timeout, current_version, migrate
-        from dhash_gha.adapters.readiness import wait_healthy
+        pass  # HOISTED
+        pass  # HOISTED
+        pass  # HOISTED
 
         ws, env, config, clock, reporter = self.ws, self.env, self.config, self.clock, self.reporter
         supervisor.stop(ws, env, config, environ=self.environ, clock=clock, reporter=reporter)
@@ -339,8 +357,8 @@ class _Deploy:
 
     def record(self) -> None:
         """Release record, snapshot, history and the deploy notification."""
-        from dhash_gha.adapters.channels.pager import page
-        from dhash_gha.adapters.releases import append_history, config_digest, write_release
+        pass  # HOISTED
+        pass  # HOISTED
 
         ws, env, result, reporter = self.ws, self.env, self.result, self.reporter
         record = {
@@ -383,7 +401,7 @@ class _Deploy:
 
     def snapshot(self) -> None:
         """Back up the tree exactly as it now runs: the next deploy's rollback target."""
-        from dhash_gha.adapters.archive import create_backup
+        pass  # HOISTED
 
         try:
             made = create_backup(self.ws, self.env, clock=self.clock, reporter=self.reporter)
@@ -401,9 +419,9 @@ class _Deploy:
 
     def failed_release(self, failure: str, *, tip: str | None = None) -> NoReturn:
         """Roll back to the pre-deploy backup (or stop, when nothing ran before)."""
-        from dhash_gha.adapters import supervisor
-        from dhash_gha.adapters.releases import append_history
-        from dhash_gha.steps.rollback import rollback
+        pass  # HOISTED
+        pass  # HOISTED
+        pass  # HOISTED
 
         ws, env, result, reporter = self.ws, self.env, self.result, self.reporter
         reporter.error(f"release {result.release_id} {failure}")
@@ -459,14 +477,6 @@ class _Deploy:
 
     # --- after ------------------------------------------------------------------------------
     def monitor(self) -> None:
-        try:
-            from dhash_gha.steps.monitor import run_monitor
-        except ImportError:
-            self.reporter.info(
-                "monitoring skipped: the monitor is not available in this version",
-                event="monitor_skipped",
-            )
-            return
         run_monitor(
             self.ws,
             self.env,
@@ -479,7 +489,7 @@ class _Deploy:
     def show_plan(
         self, choice: BackupChoice, *, no_backup: bool, no_monitor: bool, skips: Sequence[str]
     ) -> DeployResult:
-        from dhash_gha.steps.deploy.plan import plan_steps
+        pass  # HOISTED
 
         steps, checks = plan_steps(
             self.ws,

@@ -10,11 +10,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dhash_gha.adapters import supervisor
+from dhash_gha.adapters.migrations import discover, read_state
+from dhash_gha.adapters.migrations import plan as migration_plan
+from dhash_gha.adapters.procs import expand
 from dhash_gha.adapters.releases import relative
 from dhash_gha.adapters.reporter import Reporter
+from dhash_gha.adapters.supervisor import placeholders
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.checklist import CheckResult
 from dhash_gha.core.clock import Clock
+from dhash_gha.steps.preflight import run_preflight
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,6 @@ def plan_steps(
     skips: Sequence[str],
 ) -> tuple[list[str], list[CheckResult]]:
     """Every step a deploy would take, as text, and the preflight results (reads only)."""
-    from dhash_gha.adapters import supervisor
-    from dhash_gha.adapters.migrations import discover, read_state
-    from dhash_gha.adapters.migrations import plan as migration_plan
-    from dhash_gha.adapters.procs import expand
-    from dhash_gha.adapters.supervisor import placeholders
-    from dhash_gha.steps.preflight import run_preflight
 
     values = placeholders(ws, env, config)
     checks = run_preflight(ws, env, environ=environ, clock=clock, reporter=reporter)

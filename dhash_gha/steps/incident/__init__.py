@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dhash_gha.adapters.channels.audit import write_text_atomically
 from dhash_gha.adapters.incident_files.archive import (
     INCIDENT_ID,
     Incident,
@@ -19,17 +20,16 @@ from dhash_gha.adapters.incident_files.archive import (
     find_incident,
     read_meta,
 )
+from dhash_gha.adapters.incident_files.facts import gather_facts
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace
 from dhash_gha.core.clock import Clock
+from dhash_gha.core.incident.report import render_report
 
 __all__ = ["INCIDENT_ID", "Incident", "check_incident_id", "open_incident", "regenerate_report"]
 
 
 def _write_report(ws: Workspace, incident: Incident, clock: Clock, reporter: Reporter) -> str:
-    from dhash_gha.adapters.channels.audit import write_text_atomically
-    from dhash_gha.adapters.incident_files.facts import gather_facts
-    from dhash_gha.core.incident.report import render_report
 
     meta = read_meta(incident.path)
     text = reporter.redact(render_report(gather_facts(ws, incident.path, meta, clock.now())))

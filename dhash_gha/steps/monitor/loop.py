@@ -28,6 +28,7 @@ from dhash_gha.adapters.monitoring.poll_log import (
     verdict_fields,
 )
 from dhash_gha.adapters.monitoring.state import RUNNING, MonitorState, load_state, save_state
+from dhash_gha.adapters.releases import read_release
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.sources.factory import HASH_TIME_HISTOGRAM, build_sources
 from dhash_gha.adapters.sources.interface import MetricSource, collect_sample
@@ -176,7 +177,6 @@ class Monitor:
             password = urlsplit(str(getattr(source, "base_url", ""))).password
             if password:
                 self.reporter.mask(password)
-        from dhash_gha.adapters.releases import read_release
 
         self.release = read_release(self.ws, self.env)
         self.release_id = str(self.release["release_id"]) if self.release else None

@@ -23,7 +23,7 @@ def fake_api() -> Iterator[Any]:
 
     shapes = shapes_dir()
     if shapes is None:
-        pytest.skip("GitHub API shapes not found (shared/github-api)")
+        pytest.fail("GitHub API shapes not found (tests/support/github_api)")
     fake = FakeGitHub(shapes).start()
     try:
         yield fake

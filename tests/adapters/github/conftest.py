@@ -12,9 +12,8 @@ from fake_github import SHAPES_ENV, FakeGitHub, shapes_dir
 def fake_github() -> Iterator[FakeGitHub]:
     shapes = shapes_dir()
     if shapes is None:
-        pytest.skip(
-            f"GitHub API shapes not found: expected shared/github-api beside the repository "
-            f"checkout, or set {SHAPES_ENV}"
+        pytest.fail(
+            f"GitHub API shapes not found: expected tests/support/github_api, or set {SHAPES_ENV}"
         )
     fake = FakeGitHub(shapes).start()
     try:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ops_helpers import ENV, stop_all, tune_for_tests
 
-from dhash_gha.adapters import readiness
+import dhash_gha.steps.deploy as deploy_step
 from dhash_gha.adapters.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def test_interrupted_deploy_records_it_and_tips_a_rollback_that_works(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(readiness, "wait_healthy", interrupted)
+        patch.setattr(deploy_step, "wait_healthy", interrupted)
         code, _, err = run_cli(*deploy, environ=clean_environ)
     assert code == 130
     assert "interrupted after the running component was stopped" in err

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from ops_helpers import ENV, stop_all, tune_for_tests
 
+import dhash_gha.steps.rollback as rollback_step
 from dhash_gha.adapters import supervisor
 from dhash_gha.adapters.clock import SystemClock
 from dhash_gha.adapters.config import load_env_config
@@ -49,7 +50,7 @@ def test_a_component_started_during_the_restore_is_restarted_on_the_restored_tre
         launched.append(status.pid or 0)
         return result
 
-    monkeypatch.setattr(backup, "restore_backup", restore_then_launch)
+    monkeypatch.setattr(rollback_step, "restore_backup", restore_then_launch)
     code, out, err = run_cli(
         "--root", str(ws_root), "rollback", "--env", ENV, "--backup", "latest", "--force",
         environ=clean_environ,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from ops_helpers import ENV, stop_all, tune_for_tests
 
-from dhash_gha.adapters import readiness
+import dhash_gha.steps.rollback as rollback_step
 from dhash_gha.adapters.config import load_env_config
 from dhash_gha.adapters.workspace import Workspace
 
@@ -39,7 +39,7 @@ def test_interrupted_rollback_tips_the_command_that_completes_it(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(readiness, "wait_healthy", interrupted)
+        patch.setattr(rollback_step, "wait_healthy", interrupted)
         code, _, err = run_cli(
             "--root", root, "rollback", "--env", ENV, "--force", environ=clean_environ
         )
