@@ -350,7 +350,7 @@ def _classify(
     level = f"{format_number(settings.confidence_level * 100)} %"
     interval = f"{level} interval of the shift [{_num(test.ci_low)}, {_num(test.ci_high)}]"
     band_text = (
-        f"{format_number(settings.tolerance)} × |estimate {_num(test.estimate)}| = {_num(band)}"
+        f"{_num(band)} ({format_number(settings.tolerance)} × |estimate {_num(test.estimate)}|)"
     )
     shown_ratio = "undefined" if ratio is None else _num(ratio)
     if test.ci_low > band:
@@ -430,7 +430,7 @@ def judge(
     critical = [v for v in verdicts if v.critical and v.classification != "pass"]
     if critical:
         first = critical[0]
-        reason = f"critical metric {first.name} is {first.classification}: {first.reason}"
+        reason = f"a critical metric did not pass: {first.reason}"
         return Judgment("fail", score, reason, verdicts)
     missing = [v for v in verdicts if not v.judged]
     if Fraction(len(missing), len(verdicts)) >= Fraction(NODATA_FAIL_SHARE):

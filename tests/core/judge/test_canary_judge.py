@@ -139,14 +139,17 @@ def test_a_critical_metric_failing_fails_the_judgment_whatever_the_score() -> No
     result = judge(specs, canary, baseline)
     assert result.score == pytest.approx(100 * 20 / 21)  # above 95 …
     assert result.status == "fail"  # … but the critical metric is high
-    assert result.reason.startswith("critical metric errors is high")
+    assert result.reason.startswith("a critical metric did not pass: errors: high")
 
 
 def test_a_critical_metric_without_data_fails_too() -> None:
     specs = [MetricSpec("a"), MetricSpec("b"), MetricSpec("c"), MetricSpec("errors", critical=True)]
     data = series(["a", "b", "c"], BASELINE)
     result = judge(specs, data, data)
-    assert result.status == "fail" and "critical metric errors is nodata" in result.reason
+    assert (
+        result.status == "fail"
+        and "a critical metric did not pass: errors: no data" in result.reason
+    )
 
 
 def test_half_the_metrics_without_data_fails_the_judgment() -> None:
