@@ -142,6 +142,19 @@ def test_a_total_outage_right_from_the_deploy_fires_once_the_short_window_is_cov
     assert "since the deploy" in page.reason
 
 
+def test_a_young_deploys_capped_window_fires_the_6x_pair_before_the_page_pair() -> None:
+    """2 h after the deploy, the 6 h window holds only those 2 h (capped), so an outage
+    dilutes less: 10·t bad of 10·(7200 + t) exceeds 6 × 0.001 once t > 43.5 s, while the
+    1 h window needs t > 51.84 s. Capping makes a young release judged on its own traffic."""
+    onset = 2 * 3600
+    points = traffic(0, onset, per_second=10, bad_per_second=0)
+    then(points, onset + 60, per_second=10, bad_per_second=10)
+    assert evaluate_burn_rate(points, POLICY, now=onset + 43, deploy_at=0).status == "ok"
+    at_44 = evaluate_burn_rate(points, POLICY, now=onset + 44, deploy_at=0)
+    assert [p.status for p in at_44.pairs] == ["quiet", "fired"]
+    assert at_44.pairs[1].long.seconds == onset + 44 and at_44.pairs[1].long.capped
+
+
 def test_two_percent_errors_burn_20_and_fire_the_page_pair() -> None:
     points = traffic(0, 600, per_second=50, bad_per_second=1)  # 1 in 50 = 2 %
     verdict = evaluate_burn_rate(points, POLICY, now=600, deploy_at=0)
