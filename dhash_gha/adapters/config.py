@@ -18,6 +18,7 @@ from typing import Any
 
 from dhash_gha.adapters.reporter import Reporter
 from dhash_gha.adapters.workspace import Workspace, check_env_name
+from dhash_gha.core.strict_json import StrictJsonError, loads_strict
 from dhash_gha.errors import ConfigError
 
 ENV_SCHEMA = "dhash-config.schema.json"
@@ -31,6 +32,15 @@ _SECRET_KEYS = {
     "token": "token_env",
     "password": "secret_env",
 }
+
+
+def _strict_json_tip(problem: str) -> str:
+    """The fix for a value strict JSON refused (see dhash_gha.core.strict_json)."""
+    if "duplicate key" in problem:
+        return "remove the duplicate key: JSON keeps only the last one, silently"
+    if "nested deeper" in problem:
+        return "flatten the file: no configuration is nested that deeply"
+    return "write a finite number: NaN, Infinity and out-of-range numbers are not JSON"
 
 
 @dataclass(frozen=True)
@@ -63,12 +73,23 @@ def read_json(path: Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {what} {path}: {exc}") from None
     try:
-        return json.loads(text)
+        return loads_strict(text, source=str(path))
+    except StrictJsonError as exc:
+        if not exc.problem.startswith("is not JSON"):
+            # NaN, Infinity or 1e400 would pass every `<` check and switch a gate off; a second
+            # key of the same name would silently replace the first section.
+            raise ConfigError(
+                f"{path}: {exc.path}: {exc.problem.removeprefix('holds ')}",
+                tip=_strict_json_tip(exc.problem),
+            ) from None
+    try:
+        json.loads(text)  # only to name the syntax error's line and column
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{path}: line {exc.lineno} column {exc.colno}: malformed JSON: {exc.msg}",
             tip="fix the JSON syntax (a trailing comma or a missing quote is the usual cause)",
         ) from None
+    raise ConfigError(f"{path}: malformed JSON", tip="fix the JSON syntax")
 
 
 def _json_path(parts: Any) -> str:
